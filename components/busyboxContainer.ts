@@ -1,0 +1,64 @@
+// A long-running busybox container with a static IP and a stable MAC on a macvlan network (the
+// seed's `docker run -itd --name bbox10 --network mac-net10 --ip 172.18.0.2 busybox`).
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Container } from "../topology";
+
+export interface BusyboxContainerArgs {
+  provider: docker.Provider;
+  container: Container;
+  /** The Docker network's name, from the MacvlanNetwork it joins. */
+  networkName: pulumi.Input<string>;
+}
+
+export class BusyboxContainer extends pulumi.ComponentResource {
+  public readonly ip: string;
+  /** Locally administered unicast MAC ("02:…"), fixed for the life of the stack. */
+  public readonly macAddress: pulumi.Output<string>;
+  public readonly container: docker.Container;
+
+  constructor(name: string, args: BusyboxContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("overlay:docker:BusyboxContainer", name, {}, opts);
+    const spec = args.container;
+    this.ip = spec.ip;
+
+    // A separate resource, so re-creating the container keeps its MAC (and the neighbours' ARP).
+    const macSuffix = new random.RandomId(`${name}-mac`, { byteLength: 5 }, { parent: this });
+    this.macAddress = macSuffix.hex.apply(macFromHex);
+
+    // keepLocally: the image may have been on the host before us; destroy leaves it there.
+    const image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: spec.image, keepLocally: true },
+      { parent: this, provider: args.provider },
+    );
+
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: spec.name,
+        hostname: spec.name,
+        image: image.imageId,
+        networksAdvanced: [
+          { name: args.networkName, ipv4Address: spec.ip, macAddress: this.macAddress },
+        ],
+        tty: true,
+        stdinOpen: true,
+        restart: "unless-stopped",
+        mustRun: true,
+        labels: [{ label: "managed-by", value: "macvlan-overlay" }],
+      },
+      { parent: this, provider: args.provider, deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ ip: this.ip, macAddress: this.macAddress });
+  }
+}
+
+/** "a1b2c3d4e5" → "02:a1:b2:c3:d4:e5". */
+export function macFromHex(hex: string): string {
+  if (!/^[0-9a-f]{10}$/.test(hex)) {
+    throw new Error(`MAC suffix must be 10 lowercase hex digits, got ${JSON.stringify(hex)}`);
+  }
+  return ["02", ...hex.match(/../g)!].join(":");
+}

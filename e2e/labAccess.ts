@@ -1,0 +1,105 @@
+// Test code: reaching the local lab's hosts from the machine, the way the program's resources do —
+// ssh with a key for host scripts, the docker CLI over ssh:// for Docker.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+export const LAB_DIR = path.join(PROJECT_ROOT, ".lab");
+export const KNOWN_HOSTS = path.join(LAB_DIR, "known_hosts");
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** Path of a private key file (0600). */
+  keyFile: string;
+}
+
+export interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command string on a host through ssh, as `remote.Command` does. */
+export function sshRun(target: SshTarget, script: string, timeoutMs = 120_000): RunResult {
+  const result = spawnSync(
+    "ssh",
+    [
+      "-i", target.keyFile,
+      "-p", String(target.port),
+      "-o", "BatchMode=yes",
+      "-o", "IdentitiesOnly=yes",
+      "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`,
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "ConnectTimeout=10",
+      `${target.user}@${target.host}`,
+      script,
+    ],
+    { encoding: "utf8", timeout: timeoutMs },
+  );
+  return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
+}
+
+export function sshMust(target: SshTarget, script: string): string {
+  const result = sshRun(target, script);
+  if (result.status !== 0) {
+    throw new Error(`ssh ${target.host} failed (${result.status}): ${result.stderr.trim()}\n${result.stdout.trim()}`);
+  }
+  return result.stdout;
+}
+
+/** A private key text written where ssh can use it; removed by the returned cleanup. */
+export function keyFileFor(privateKey: string): { keyFile: string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-key-"));
+  const keyFile = path.join(dir, "id");
+  fs.writeFileSync(keyFile, privateKey, { mode: 0o600 });
+  return { keyFile, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The docker CLI against `ssh://` hosts with the provider's declared sshOpts: the CLI runs `ssh`
+ * from PATH, so a wrapper first on PATH adds the options, as the Pulumi provider does.
+ */
+export class DockerOverSsh {
+  private readonly pathDir: string;
+
+  constructor(readonly hostUrl: string, sshOpts: readonly string[]) {
+    this.pathDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-ssh-"));
+    const quoted = sshOpts.map((o) => `'${o.replace(/'/g, `'\\''`)}'`).join(" ");
+    fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
+  }
+
+  run(args: readonly string[], timeoutMs = 120_000): RunResult {
+    const result = spawnSync("docker", ["-H", this.hostUrl, ...args], {
+      encoding: "utf8",
+      timeout: timeoutMs,
+      env: { ...process.env, PATH: `${this.pathDir}:${process.env.PATH ?? "/usr/bin:/bin"}` },
+    });
+    return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
+  }
+
+  must(args: readonly string[]): string {
+    const result = this.run(args);
+    if (result.status !== 0) {
+      throw new Error(`docker -H ${this.hostUrl} ${args.join(" ")} failed (${result.status}): ${result.stderr.trim()}`);
+    }
+    return result.stdout.trim();
+  }
+
+  dispose(): void {
+    fs.rmSync(this.pathDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `bash lab/lab.sh <verb>` and returns its output; throws with the output on failure. */
+export function labCommand(verb: "up" | "down" | "status"): RunResult {
+  const result = spawnSync("bash", [path.join(PROJECT_ROOT, "lab", "lab.sh"), verb], {
+    encoding: "utf8",
+    cwd: PROJECT_ROOT,
+    timeout: 600_000,
+  });
+  return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
+}

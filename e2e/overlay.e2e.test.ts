@@ -1,0 +1,240 @@
+// End to end: bring up the local lab, apply the dev stack's resources to it for real, and prove
+// from inside the containers that packets flow — and that create is idempotent and destroy exact.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { renderIfcfg } from "../components/scripts";
+import { evaluateProgram } from "../testing/programHarness";
+import { LiveApply } from "./liveApply";
+import { LAB_DIR, PROJECT_ROOT, labCommand, sshMust, type SshTarget } from "./labAccess";
+
+const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
+const HOSTS = { host1: "10.213.70.11", host2: "10.213.70.12", router: "10.213.70.13" } as const;
+type HostName = keyof typeof HOSTS;
+const DOCKER_HOSTS: HostName[] = ["host1", "host2"];
+const CONTAINERS = {
+  bbox10: { host: "host1", ip: "172.18.0.2", vlan: 10 },
+  bbox20: { host: "host1", ip: "172.19.0.3", vlan: 20 },
+  bbox30: { host: "host2", ip: "172.18.0.5", vlan: 10 },
+  bbox40: { host: "host2", ip: "172.19.0.4", vlan: 20 },
+} as const;
+type ContainerName = keyof typeof CONTAINERS;
+
+/** Why the e2e test cannot run here, or undefined when it can. */
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces, dockerd)";
+  for (const tool of ["ip", "iptables", "sshd", "dockerd", "docker", "busybox", "nsenter", "unshare", "ssh", "ssh-keygen"]) {
+    if (spawnSync("sh", ["-c", `command -v ${tool} || test -x /usr/sbin/${tool}`]).status !== 0) {
+      return `needs ${tool} (bash lab/install-deps.sh installs the Debian packages)`;
+    }
+  }
+  return undefined;
+}
+
+const requirement = process.env.MACVLAN_OVERLAY_E2E ?? "auto";
+const missing = requirement === "0" ? "MACVLAN_OVERLAY_E2E=0" : missingPrerequisite();
+if (missing !== undefined && requirement === "required") {
+  throw new Error(`e2e test required (MACVLAN_OVERLAY_E2E=required) but cannot run: ${missing}`);
+}
+
+const target = (host: HostName): SshTarget => ({
+  host: HOSTS[host],
+  port: 22,
+  user: "root",
+  keyFile: path.join(LAB_DIR, "id_ed25519"),
+});
+const onHost = (host: HostName, script: string) => sshMust(target(host), script);
+
+/** Everything destroy must put back: links and addresses, firewall, sysctl, our files, Docker objects. */
+function snapshot(host: HostName): string {
+  const docker = DOCKER_HOSTS.includes(host)
+    ? "echo '## docker'; docker ps -a --format '{{.Names}}' | sort; docker network ls --format '{{.Name}} {{.Driver}}' | sort"
+    : "";
+  return onHost(
+    host,
+    [
+      "set -eu",
+      "echo '## ip -d addr'; ip -d addr",
+      "echo '## iptables-save'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[-]/'",
+      "echo '## ip_forward'; sysctl -n net.ipv4.ip_forward",
+      "echo '## files'; for f in $(find /etc/sysconfig /etc/sysctl.d /var/lib/macvlan-overlay -print 2>/dev/null | sort); do echo \"$f\"; if [ -f \"$f\" ]; then cat \"$f\"; fi; done",
+      docker,
+    ].join("\n"),
+  );
+}
+
+function snapshotAll(): Record<HostName, string> {
+  return { host1: snapshot("host1"), host2: snapshot("host2"), router: snapshot("router") };
+}
+
+/** One ping from inside a container; true if answered. */
+function ping(from: ContainerName, to: ContainerName): boolean {
+  const source = CONTAINERS[from];
+  const result = spawnSync(
+    "ssh",
+    ["-i", path.join(LAB_DIR, "id_ed25519"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${path.join(LAB_DIR, "known_hosts")}`,
+      `root@${HOSTS[source.host]}`, `docker exec ${from} ping -c 2 -W 2 ${CONTAINERS[to].ip}`],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+  return result.status === 0;
+}
+
+interface MatrixRow { from: ContainerName; to: ContainerName; expected: boolean; result: boolean }
+
+function pingMatrix(label: string, pairs: [ContainerName, ContainerName, boolean][]): MatrixRow[] {
+  const rows = pairs.map(([from, to, expected]) => ({ from, to, expected, result: ping(from, to) }));
+  const word = (b: boolean) => (b ? "reachable" : "unreachable");
+  console.log(`ping matrix (${label}):`);
+  console.log(`  ${"source".padEnd(8)} ${"destination".padEnd(22)} ${"expected".padEnd(12)} result`);
+  for (const row of rows) {
+    const dest = `${row.to} (${CONTAINERS[row.to].ip})`;
+    console.log(`  ${row.from.padEnd(8)} ${dest.padEnd(22)} ${word(row.expected).padEnd(12)} ${word(row.result)}${row.expected === row.result ? "" : "   <-- MISMATCH"}`);
+  }
+  return rows;
+}
+
+function assertMatrix(rows: MatrixRow[]): void {
+  assert.deepEqual(
+    rows.filter((r) => r.expected !== r.result).map((r) => `${r.from}->${r.to} expected ${r.expected}`),
+    [],
+  );
+}
+
+/** Packet counts of our router rules: "table chain in out target" → packets. */
+function routerCounters(): Map<string, number> {
+  const counters = new Map<string, number>();
+  for (const table of ["nat", "filter"]) {
+    const chain = table === "nat" ? "POSTROUTING" : "FORWARD";
+    const out = onHost("router", `iptables -w -t ${table} -L ${chain} -v -n -x`);
+    for (const line of out.split("\n")) {
+      if (!line.includes("macvlan-overlay")) continue;
+      const fields = line.trim().split(/\s+/);
+      // pkts bytes target prot opt in out source destination ...
+      const key = `${table} ${chain} ${fields[5]} ${fields[6]} ${fields[2]}${line.includes("RELATED,ESTABLISHED") ? " ctstate" : ""}`;
+      counters.set(key, Number(fields[0]));
+    }
+  }
+  return counters;
+}
+
+const SAME_VLAN: [ContainerName, ContainerName, boolean][] = [
+  ["bbox10", "bbox30", true], ["bbox30", "bbox10", true],
+  ["bbox20", "bbox40", true], ["bbox40", "bbox20", true],
+];
+const CROSS_VLAN = (expected: boolean): [ContainerName, ContainerName, boolean][] => [
+  ["bbox10", "bbox40", expected], ["bbox30", "bbox20", expected],
+  ["bbox40", "bbox10", expected], ["bbox20", "bbox30", expected],
+];
+
+describe("the dev stack applied to the local lab", { skip: missing }, () => {
+  const live = new LiveApply();
+  let before_: Record<HostName, string>;
+  let vlanMode = "";
+
+  before(() => {
+    const status = labCommand("status");
+    if (status.status !== 3) {
+      throw new Error(`a lab already exists (lab:status exit ${status.status}); run npm run lab:down first\n${status.stdout}`);
+    }
+    const up = labCommand("up");
+    if (up.status !== 0) {
+      throw new Error(`lab:up failed (${up.status}):\n${up.stdout}\n${up.stderr}`);
+    }
+    vlanMode = fs.readFileSync(path.join(LAB_DIR, "vlan-mode"), "utf8").trim();
+    console.log(`VLAN mode: ${vlanMode}${vlanMode === "emulated" ? " (kernel without 802.1Q: each ens33.<id> is a veth on a per-VLAN bridge)" : " (real 802.1Q tagging on the trunk)"}`);
+    before_ = snapshotAll();
+  });
+
+  after(() => {
+    live.destroy();
+    live.dispose();
+    const down = labCommand("down");
+    if (down.status !== 0) {
+      console.log(`lab:down failed:\n${down.stdout}\n${down.stderr}`);
+    }
+  });
+
+  test("pulumi up: the program's resources apply to the lab without error", async () => {
+    const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: PROJECT_ROOT, apply: live.apply });
+    assert.equal(evaluation.error, undefined);
+    const kinds = live.done.map((r) => r.type);
+    assert.equal(kinds.filter((t) => t === "docker:index/network:Network").length, 4);
+    assert.equal(kinds.filter((t) => t === "docker:index/container:Container").length, 4);
+    const check = live.done.find((r) => r.name === "host1-check-ping")?.command?.stdout ?? "";
+    console.log(`the program's own connectivity check on host1:\n${check}`);
+    assert.match(check, /bbox10 -> bbox40 \(172\.19\.0\.4\): expected reachable, got reachable/);
+  });
+
+  test("host state after create: promisc, subinterfaces with the seed's addresses, ifcfg files, sysctl, rules", () => {
+    const seedAddresses: Record<HostName, [string, string]> = {
+      host1: ["192.168.22.10/24", "192.168.23.10/24"],
+      host2: ["192.168.22.11/24", "192.168.23.11/24"],
+      router: ["172.18.0.1/24", "172.19.0.1/24"],
+    };
+    for (const host of Object.keys(HOSTS) as HostName[]) {
+      assert.match(onHost(host, "ip -d link show dev ens33"), /promiscuity [1-9]/, `${host} ens33 promisc`);
+      [10, 20].forEach((vlan, i) => {
+        const device = `ens33.${vlan}`;
+        const link = onHost(host, `ip -o -4 addr show dev ${device}; ip -o link show dev ${device}`);
+        assert.match(link, new RegExp(`inet ${seedAddresses[host][i].replace(/\./g, "\\.")} `), `${host} ${device}`);
+        assert.match(link, /[<,]UP[,>]/, `${host} ${device} up`);
+        const [address, prefix] = seedAddresses[host][i].split("/");
+        const ifcfg = onHost(host, `cat /etc/sysconfig/network-scripts/ifcfg-${device}`);
+        assert.equal(
+          ifcfg,
+          renderIfcfg({ vlan, parent: "ens33", device, address: { cidr: seedAddresses[host][i], address, prefix: Number(prefix), network: address.replace(/\.\d+$/, ".0") } }),
+        );
+        assert.match(ifcfg, new RegExp(`^BOOTPROTO=none\nNAME=${device}\nDEVICE=${device}\nONBOOT=yes\nIPADDR=${address}\n`, "m"));
+      });
+    }
+    assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "1");
+    assert.equal(onHost("host1", "sysctl -n net.ipv4.ip_forward").trim(), "0");
+    assert.match(onHost("router", "cat /etc/sysctl.d/90-macvlan-overlay.conf"), /^net\.ipv4\.ip_forward = 1$/m);
+    const rules = onHost("router", "iptables -w -S FORWARD; iptables -w -t nat -S POSTROUTING");
+    for (const [i, o] of [["ens33.10", "ens33.20"], ["ens33.20", "ens33.10"]]) {
+      assert.match(rules, new RegExp(`-A FORWARD -i ${i} -o ${o} -m conntrack --ctstate RELATED,ESTABLISHED .*-j ACCEPT`));
+      assert.match(rules, new RegExp(`-A FORWARD -i ${i} -o ${o} -m comment --comment macvlan-overlay -j ACCEPT`));
+    }
+    assert.match(rules, /-A POSTROUTING -o ens33\.10 -m comment --comment macvlan-overlay -j MASQUERADE/);
+    assert.match(rules, /-A POSTROUTING -o ens33\.20 -m comment --comment macvlan-overlay -j MASQUERADE/);
+  });
+
+  test("packets flow: same VLAN across hosts directly, across VLANs through the router", () => {
+    const countersBefore = routerCounters();
+    assertMatrix(pingMatrix("deployed", [...SAME_VLAN, ...CROSS_VLAN(true)]));
+    const countersAfter = routerCounters();
+    const grew = (key: string) => (countersAfter.get(key) ?? 0) > (countersBefore.get(key) ?? 0);
+    console.log("router rule counters (packets):", Object.fromEntries(countersAfter));
+    assert.ok(grew("nat POSTROUTING * ens33.20 MASQUERADE"), "MASQUERADE out of ens33.20 matched");
+    assert.ok(grew("nat POSTROUTING * ens33.10 MASQUERADE"), "MASQUERADE out of ens33.10 matched");
+    assert.ok(grew("filter FORWARD ens33.10 ens33.20 ACCEPT"), "FORWARD 10->20 matched");
+    assert.ok(grew("filter FORWARD ens33.20 ens33.10 ACCEPT ctstate") || grew("filter FORWARD ens33.20 ens33.10 ACCEPT"), "FORWARD 20->10 matched");
+  });
+
+  test("running every create script a second time changes nothing", () => {
+    const first = snapshotAll();
+    live.rerunCreates();
+    assert.deepEqual(snapshotAll(), first);
+  });
+
+  test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work", () => {
+    live.runDelete("router-nat-rules");
+    try {
+      assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "0");
+      assertMatrix(pingMatrix("router rules deleted", [...SAME_VLAN, ...CROSS_VLAN(false)]));
+    } finally {
+      live.runCreate("router-nat-rules");
+    }
+    assertMatrix(pingMatrix("router rules restored", CROSS_VLAN(true).slice(0, 2)));
+  });
+
+  test("pulumi destroy: every host returns exactly to its pre-deploy state", () => {
+    assert.deepEqual(live.destroy(), []);
+    const now = snapshotAll();
+    for (const host of Object.keys(HOSTS) as HostName[]) {
+      assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot`);
+    }
+  });
+});

@@ -1,0 +1,304 @@
+// The program under Pulumi's mocks, for the dev stack: the resource graph is the seed's topology,
+// value for value; ordering, secrets and determinism hold.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import {
+  renderConnectivityCheck,
+  renderNatRouter,
+  renderPromiscuousMode,
+  renderVlanSubinterface,
+} from "../components/scripts";
+import type { Subinterface } from "../topology";
+import type { EvaluateOptions, Evaluation, ResourceRecord } from "./programHarness";
+
+const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
+const CLI = path.join(__dirname, "evaluateCli.js");
+const FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbWFjdmxhbi1vdmVybGF5LXRlc3Qta2V5\n-----END OPENSSH PRIVATE KEY-----\n";
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+function evaluate(options: Omit<EvaluateOptions, "cwd"> & { cwd?: string }): Evaluation {
+  const cwd = options.cwd ?? fakeProjectDir();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovl-eval-")), "options.json");
+  fs.writeFileSync(file, JSON.stringify({ ...options, cwd }));
+  const out = execFileSync(process.execPath, [CLI, file], { encoding: "utf8", maxBuffer: 64 << 20 });
+  return JSON.parse(out) as Evaluation;
+}
+
+/** A project folder holding only the dev stack's key and known_hosts files (fakes). */
+function fakeProjectDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-project-"));
+  fs.mkdirSync(path.join(dir, ".lab"));
+  fs.writeFileSync(path.join(dir, ".lab", "id_ed25519"), FAKE_KEY, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, ".lab", "known_hosts"), "");
+  return dir;
+}
+
+const ofType = (resources: ResourceRecord[], type: string) => resources.filter((r) => r.type === type);
+const named = (resources: ResourceRecord[], name: string) => {
+  const found = resources.find((r) => r.name === name);
+  assert.ok(found, `no resource named ${name}`);
+  return found;
+};
+const unwrapSecret = (value: any) => {
+  assert.equal(value?.[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270", "value is not a secret");
+  return value.value;
+};
+/** Provider inputs that are lists may arrive JSON-encoded. */
+const listInput = (value: unknown): string[] => (typeof value === "string" ? JSON.parse(value) : value) as string[];
+
+function seedSubinterface(device: string, vlan: number, cidr?: string): Subinterface {
+  if (cidr === undefined) {
+    return { vlan, parent: "ens33", device };
+  }
+  const [address, prefix] = cidr.split("/");
+  const network = address.split(".").slice(0, 3).join(".") + ".0";
+  return { vlan, parent: "ens33", device, address: { cidr, address, prefix: Number(prefix), network } };
+}
+
+describe("the dev stack under mocks", () => {
+  let dev: Evaluation;
+  before(() => {
+    dev = evaluate({ stackFile: DEV_STACK });
+    assert.equal(dev.error, undefined);
+  });
+
+  test("each docker host has its own Docker provider over ssh:// with the lab key and known_hosts", () => {
+    const providers = ofType(dev.resources, "pulumi:providers:docker");
+    assert.deepEqual(
+      providers.map((p) => [p.name, p.inputs.host]).sort(),
+      [
+        ["host1-docker", "ssh://root@10.213.70.11:22"],
+        ["host2-docker", "ssh://root@10.213.70.12:22"],
+      ],
+    );
+    for (const provider of providers) {
+      const opts = listInput(provider.inputs.sshOpts);
+      assert.ok(opts.some((o) => o.endsWith(path.join(".lab", "id_ed25519"))), opts.join(" "));
+      assert.ok(opts.some((o) => /^UserKnownHostsFile=.*\.lab\/known_hosts$/.test(o)), opts.join(" "));
+      assert.ok(opts.includes("StrictHostKeyChecking=yes"));
+    }
+  });
+
+  test("two macvlan networks per docker host with the seed's subnets, gateways and parents", () => {
+    const networks = ofType(dev.resources, "docker:index/network:Network").map((n) => ({
+      host: n.provider!.includes("host1-docker") ? "host1" : "host2",
+      name: n.inputs.name,
+      driver: n.inputs.driver,
+      options: n.inputs.options,
+      ipam: n.inputs.ipamConfigs,
+    }));
+    const expected = ["host1", "host2"].flatMap((host) => [
+      {
+        host,
+        name: "mac-net10",
+        driver: "macvlan",
+        options: { parent: "ens33.10", macvlan_mode: "bridge" },
+        ipam: [{ subnet: "172.18.0.0/24", gateway: "172.18.0.1" }],
+      },
+      {
+        host,
+        name: "mac-net20",
+        driver: "macvlan",
+        options: { parent: "ens33.20", macvlan_mode: "bridge" },
+        ipam: [{ subnet: "172.19.0.0/24", gateway: "172.19.0.1" }],
+      },
+    ]);
+    const key = (n: { host: string; name: string }) => `${n.host}/${n.name}`;
+    assert.deepEqual(
+      networks.sort((a, b) => key(a).localeCompare(key(b))),
+      expected.sort((a, b) => key(a).localeCompare(key(b))),
+    );
+  });
+
+  test("four busybox containers with the seed's IPs on the right host, network and a stable 02: MAC", () => {
+    const containers = ofType(dev.resources, "docker:index/container:Container");
+    const seen = containers.map((c) => ({
+      host: c.provider!.includes("host1-docker") ? "host1" : "host2",
+      name: c.inputs.name,
+      network: c.inputs.networksAdvanced[0].name,
+      ip: c.inputs.networksAdvanced[0].ipv4Address,
+      tty: c.inputs.tty,
+      stdinOpen: c.inputs.stdinOpen,
+      restart: c.inputs.restart,
+    }));
+    const like = (host: string, name: string, network: string, ip: string) => ({
+      host, name, network, ip, tty: true, stdinOpen: true, restart: "unless-stopped",
+    });
+    assert.deepEqual(
+      seen.sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        like("host1", "bbox10", "mac-net10", "172.18.0.2"),
+        like("host1", "bbox20", "mac-net20", "172.19.0.3"),
+        like("host2", "bbox30", "mac-net10", "172.18.0.5"),
+        like("host2", "bbox40", "mac-net20", "172.19.0.4"),
+      ],
+    );
+    for (const container of containers) {
+      const host = container.provider!.includes("host1-docker") ? "host1" : "host2";
+      const macId = named(dev.resources, `${host}-${container.inputs.name}-mac`);
+      assert.equal(macId.inputs.byteLength, 5);
+      const hex: string = macId.state.hex;
+      assert.equal(container.inputs.networksAdvanced[0].macAddress, `02:${hex.match(/../g)!.join(":")}`);
+      const image = named(dev.resources, `${host}-${container.inputs.name}-image`);
+      assert.equal(image.inputs.name, "busybox:latest");
+      assert.equal(image.inputs.keepLocally, true);
+      assert.equal(container.inputs.image, image.state.imageId);
+    }
+  });
+
+  test("one promisc command per host and one subinterface command per host and VLAN, with the seed's values", () => {
+    const commands = ofType(dev.resources, "command:remote:Command");
+    const promisc = commands.filter((c) => c.name.endsWith("-promisc")).map((c) => c.name).sort();
+    assert.deepEqual(promisc, ["host1-ens33-promisc", "host2-ens33-promisc", "router-ens33-promisc"]);
+    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
+    for (const name of promisc) {
+      assert.equal(named(dev.resources, name).inputs.create, script.create);
+      assert.equal(named(dev.resources, name).inputs.delete, script.delete);
+    }
+
+    const links = commands.filter((c) => c.name.endsWith("-link")).map((c) => c.name).sort();
+    assert.deepEqual(links, [
+      "host1-vlan10-link", "host1-vlan20-link", "host2-vlan10-link", "host2-vlan20-link",
+      "router-vlan10-link", "router-vlan20-link",
+    ]);
+    const seed: Record<string, Subinterface> = {
+      "host1-vlan10-link": seedSubinterface("ens33.10", 10, "192.168.22.10/24"),
+      "host1-vlan20-link": seedSubinterface("ens33.20", 20, "192.168.23.10/24"),
+      "host2-vlan10-link": seedSubinterface("ens33.10", 10, "192.168.22.11/24"),
+      "host2-vlan20-link": seedSubinterface("ens33.20", 20, "192.168.23.11/24"),
+      "router-vlan10-link": seedSubinterface("ens33.10", 10, "172.18.0.1/24"),
+      "router-vlan20-link": seedSubinterface("ens33.20", 20, "172.19.0.1/24"),
+    };
+    for (const [name, subinterface] of Object.entries(seed)) {
+      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts" });
+      assert.equal(named(dev.resources, name).inputs.create, expected.create, name);
+      assert.equal(named(dev.resources, name).inputs.delete, expected.delete, name);
+    }
+  });
+
+  test("the router holds the seed's NAT and forwarding rules between ens33.10 and ens33.20", () => {
+    const rules = named(dev.resources, "router-nat-rules");
+    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true });
+    assert.equal(rules.inputs.create, expected.create);
+    assert.equal(rules.inputs.delete, expected.delete);
+    assert.equal(unwrapSecret(rules.inputs.connection).host, "10.213.70.13");
+  });
+
+  test("the connectivity check pings every other container from each docker host", () => {
+    const check = named(dev.resources, "host1-check-ping");
+    const expected = renderConnectivityCheck({
+      probes: [
+        { from: "bbox10", to: "bbox20", toIp: "172.19.0.3", expectReachable: true },
+        { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", expectReachable: true },
+        { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", expectReachable: true },
+        { from: "bbox20", to: "bbox10", toIp: "172.18.0.2", expectReachable: true },
+        { from: "bbox20", to: "bbox30", toIp: "172.18.0.5", expectReachable: true },
+        { from: "bbox20", to: "bbox40", toIp: "172.19.0.4", expectReachable: true },
+      ],
+    });
+    assert.equal(check.inputs.create, expected);
+    assert.equal(unwrapSecret(check.inputs.connection).host, "10.213.70.11");
+    assert.ok(named(dev.resources, "host2-check-ping"));
+  });
+
+  test("ordering: subinterface before network, network before container, checks last", () => {
+    const r = (name: string) => named(dev.resources, name);
+    for (const host of ["host1", "host2"]) {
+      for (const [vlan, network, container] of [[10, "mac-net10", host === "host1" ? "bbox10" : "bbox30"], [20, "mac-net20", host === "host1" ? "bbox20" : "bbox40"]] as const) {
+        assert.ok(r(`${host}-ens33-promisc`).doneSeq < r(`${host}-vlan${vlan}-link`).seq, `${host} promisc before vlan${vlan}`);
+        assert.ok(r(`${host}-vlan${vlan}-link`).doneSeq < r(`${host}-${network}-net`).seq, `${host} vlan${vlan} before ${network}`);
+        assert.ok(r(`${host}-${network}-net`).doneSeq < r(`${host}-${container}-container`).seq, `${network} before ${container}`);
+      }
+    }
+    assert.ok(r("router-vlan10-link").doneSeq < r("router-nat-rules").seq);
+    assert.ok(r("router-vlan20-link").doneSeq < r("router-nat-rules").seq);
+    const lastBeforeChecks = Math.max(
+      ...ofType(dev.resources, "docker:index/container:Container").map((c) => c.doneSeq),
+      r("router-nat-rules").doneSeq,
+    );
+    assert.ok(lastBeforeChecks < r("host1-check-ping").seq);
+    assert.ok(lastBeforeChecks < r("host2-check-ping").seq);
+  });
+
+  test("the SSH key is a secret in every connection and appears nowhere else", () => {
+    const commands = ofType(dev.resources, "command:remote:Command");
+    assert.equal(commands.length, 3 + 6 + 1 + 2);
+    for (const command of commands) {
+      const connection = unwrapSecret(command.inputs.connection);
+      assert.equal(connection.privateKey, FAKE_KEY);
+      assert.equal(connection.user, "root");
+      assert.equal(connection.port, 22);
+    }
+    const leaks: string[] = [];
+    const walk = (value: unknown, where: string): void => {
+      if (typeof value === "string") {
+        if (value.includes("bWFjdmxhbi1vdmVybGF5LXRlc3Qta2V5")) leaks.push(where);
+      } else if (Array.isArray(value)) {
+        value.forEach((v, i) => walk(v, `${where}[${i}]`));
+      } else if (value !== null && typeof value === "object") {
+        if ((value as Record<string, unknown>)[SECRET_SIG] !== undefined) return;
+        for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
+      }
+    };
+    for (const resource of dev.resources) walk(resource.inputs, resource.name);
+    assert.deepEqual(leaks, []);
+  });
+
+  test("two evaluations give identical inputs (no perpetual diff)", () => {
+    const cwd = fakeProjectDir();
+    const first = evaluate({ stackFile: DEV_STACK, cwd });
+    const second = evaluate({ stackFile: DEV_STACK, cwd });
+    const view = (e: Evaluation) =>
+      e.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.inputs, provider: r.provider })).sort((a, b) => `${a.type}/${a.name}`.localeCompare(`${b.type}/${b.name}`));
+    assert.equal(first.resources.length, dev.resources.length);
+    assert.deepEqual(view(first), view(second));
+  });
+});
+
+describe("config problems stop the program before any resource", () => {
+  test("a broken stack names every bad key and registers nothing", () => {
+    const dir = fakeProjectDir();
+    const broken = path.join(dir, "Pulumi.broken.yaml");
+    const text = fs
+      .readFileSync(DEV_STACK, "utf8")
+      .replace("{ name: bbox30, vlan: 10, ip: 172.18.0.5 }", "{ name: bbox30, vlan: 10, ip: 172.18.0.1 }")
+      .replace("{ id: 20, network: mac-net20", "{ id: 5000, network: mac-net20");
+    fs.writeFileSync(broken, text);
+    const result = evaluate({ stackFile: broken, cwd: dir });
+    assert.match(result.error ?? "", /hosts\[1\]\.containers\[0\]\.ip 172\.18\.0\.1/);
+    assert.match(result.error ?? "", /vlans\[1\]\.id 5000/);
+    assert.deepEqual(result.resources.filter((r) => r.custom), []);
+  });
+
+  test("a missing key file is named with its path", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-nokey-"));
+    const result = evaluate({ stackFile: DEV_STACK, cwd: dir });
+    assert.match(result.error ?? "", /sshPrivateKeyFile \.lab\/id_ed25519: cannot read/);
+    assert.deepEqual(result.resources.filter((r) => r.custom), []);
+  });
+});
+
+describe("the key from secret config", () => {
+  test("sshPrivateKey stays a secret in the connection and the Docker provider uses the agent", () => {
+    const result = evaluate({
+      stackFile: DEV_STACK,
+      cwd: fs.mkdtempSync(path.join(os.tmpdir(), "ovl-secretkey-")),
+      config: {
+        "macvlan-overlay:sshPrivateKeyFile": null,
+        "macvlan-overlay:sshPrivateKey": FAKE_KEY,
+      },
+      secretKeys: ["macvlan-overlay:sshPrivateKey"],
+    });
+    assert.equal(result.error, undefined);
+    const promisc = named(result.resources, "host1-ens33-promisc");
+    assert.equal(unwrapSecret(promisc.inputs.connection).privateKey, FAKE_KEY);
+    const provider = named(result.resources, "host1-docker");
+    const opts = listInput(provider.inputs.sshOpts);
+    assert.ok(!opts.includes("-i"));
+  });
+});
