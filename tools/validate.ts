@@ -1,0 +1,58 @@
+// Checks a Pulumi.<stack>.yaml against the topology rules without Pulumi: `npm run validate -- Pulumi.dev.yaml`.
+
+import * as fs from "fs";
+import { StackFileError, readStackConfig } from "../config/stackFile";
+import { formatProblems, parseTopology } from "../topology";
+
+const USAGE = "usage: npm run validate -- Pulumi.<stack>.yaml";
+
+export interface ValidationReport {
+  /** 0 valid, 1 problems in the file, 2 the file could not be checked. */
+  readonly exitCode: 0 | 1 | 2;
+  /** What to print: on stdout when exitCode is 0, on stderr otherwise. */
+  readonly output: string;
+}
+
+export function validateStackFile(path: string): ValidationReport {
+  if (!fs.existsSync(path)) return { exitCode: 2, output: `${path}: no such file` };
+
+  let raw: Record<string, unknown>;
+  try {
+    raw = readStackConfig(path).raw;
+  } catch (error) {
+    if (!(error instanceof StackFileError)) throw error;
+    if (error.reason === "unreadable") return { exitCode: 2, output: error.message };
+    return { exitCode: 1, output: `${error.message}\n${path}: ${count(1, "problem")}` };
+  }
+
+  const result = parseTopology(raw);
+  if (!result.ok) {
+    return {
+      exitCode: 1,
+      output: `${formatProblems(result.problems)}\n${path}: ${count(result.problems.length, "problem")}`,
+    };
+  }
+  const { hosts, vlans } = result.topology;
+  const containers = hosts.reduce((total, host) => total + host.containers.length, 0);
+  return {
+    exitCode: 0,
+    output: `${path}: ok (${count(hosts.length, "host")}, ${count(vlans.length, "vlan")}, ${count(containers, "container")})`,
+  };
+}
+
+/** Runs the command line: one stack file argument. */
+export function validateCommandLine(args: readonly string[]): ValidationReport {
+  if (args.length === 1 && (args[0] === "-h" || args[0] === "--help")) return { exitCode: 0, output: USAGE };
+  if (args.length !== 1 || args[0] === "" || args[0].startsWith("-")) return { exitCode: 2, output: USAGE };
+  return validateStackFile(args[0]);
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+if (require.main === module) {
+  const report = validateCommandLine(process.argv.slice(2));
+  (report.exitCode === 0 ? process.stdout : process.stderr).write(`${report.output}\n`);
+  process.exitCode = report.exitCode;
+}
