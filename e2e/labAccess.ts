@@ -60,6 +60,12 @@ export function keyFileFor(privateKey: string): { keyFile: string; remove: () =>
 }
 
 /**
+ * Debian's docker.io CLI (20.10) when present: newer CLIs turn `--mac-address` into a per-network
+ * MAC, which daemons older than API 1.44 (the lab's dockerd 20.10) refuse.
+ */
+const DOCKER_CLI = fs.existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+
+/**
  * The docker CLI against `ssh://` hosts with the provider's declared sshOpts: the CLI runs `ssh`
  * from PATH, so a wrapper first on PATH adds the options, as the Pulumi provider does.
  */
@@ -73,7 +79,7 @@ export class DockerOverSsh {
   }
 
   run(args: readonly string[], timeoutMs = 120_000): RunResult {
-    const result = spawnSync("docker", ["-H", this.hostUrl, ...args], {
+    const result = spawnSync(DOCKER_CLI, ["-H", this.hostUrl, ...args], {
       encoding: "utf8",
       timeout: timeoutMs,
       env: { ...process.env, PATH: `${this.pathDir}:${process.env.PATH ?? "/usr/bin:/bin"}` },

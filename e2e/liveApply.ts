@@ -16,6 +16,8 @@ export interface LiveResource {
   command?: { target: SshTarget; create: string; delete: string; stdout: string };
   /** Docker objects: the CLI for its host and the ids to remove. */
   docker?: { cli: DockerOverSsh; kind: "network" | "container" | "image"; id: string; keepLocally?: boolean };
+  /** The inputs it was declared with. */
+  inputs: Record<string, any>;
 }
 
 const unsecret = (value: any): any =>
@@ -132,6 +134,7 @@ export class LiveApply {
       type: "command:remote:Command",
       name,
       command: { target, create: inputs.create, delete: inputs.delete ?? "", stdout },
+      inputs,
     });
     return { id: name, state: { ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: result.stderr } };
   }
@@ -153,7 +156,7 @@ export class LiveApply {
       inspected = cli.run(["image", "inspect", "--format", "{{.Id}}", inputs.name]);
     }
     const imageId = inspected.stdout.trim();
-    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "image", id: imageId, keepLocally: inputs.keepLocally === true } });
+    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "image", id: imageId, keepLocally: inputs.keepLocally === true }, inputs });
     return { id: imageId, state: { ...inputs, imageId, repoDigest: "" } };
   }
 
@@ -171,7 +174,7 @@ export class LiveApply {
       flags.push("--label", `${label.label}=${label.value}`);
     }
     const id = cli.must([...flags, inputs.name]);
-    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "network", id } });
+    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "network", id }, inputs });
     return { id, state: inputs };
   }
 
@@ -194,7 +197,7 @@ export class LiveApply {
     if (network.ipv4Address) flags.push("--ip", network.ipv4Address);
     if (network.macAddress) flags.push("--mac-address", network.macAddress);
     const id = cli.must([...flags, inputs.image]);
-    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "container", id } });
+    this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "container", id }, inputs });
     return { id, state: inputs };
   }
 }
