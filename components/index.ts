@@ -1,5 +1,6 @@
 export * from "./busyboxContainer";
 export * from "./connectivityCheck";
+export * from "./hostCommand";
 export * from "./macvlanNetwork";
 export * from "./natRouter";
 export * from "./overlay";

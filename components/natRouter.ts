@@ -3,6 +3,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { describeRule, renderNatRouter, routerRules } from "./scripts";
+import { hostCommand } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 
 export interface NatRouterArgs {
@@ -22,11 +23,7 @@ export class NatRouter extends pulumi.ComponentResource {
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
     const script = renderNatRouter(ruleArgs);
     this.rules = routerRules(ruleArgs).map(describeRule);
-    this.command = new command.remote.Command(
-      `${name}-rules`,
-      { connection: args.connection, create: script.create, delete: script.delete },
-      { parent: this },
-    );
+    this.command = hostCommand(`${name}-rules`, args.connection, script, this);
     this.registerOutputs({ rules: this.rules });
   }
 }

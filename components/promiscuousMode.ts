@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Persistence } from "../topology";
 import { renderPromiscuousMode } from "./scripts";
+import { hostCommand } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 
 export interface PromiscuousModeArgs {
@@ -23,11 +24,7 @@ export class PromiscuousMode extends pulumi.ComponentResource {
       persistence: args.persistence,
     });
     this.trunkInterface = args.trunkInterface;
-    this.command = new command.remote.Command(
-      `${name}-promisc`,
-      { connection: args.connection, create: script.create, delete: script.delete },
-      { parent: this },
-    );
+    this.command = hostCommand(`${name}-promisc`, args.connection, script, this);
     this.registerOutputs({ trunkInterface: this.trunkInterface });
   }
 }

@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Persistence, Subinterface } from "../topology";
 import { renderVlanSubinterface } from "./scripts";
+import { hostCommand } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 
 export interface VlanSubinterfaceArgs {
@@ -23,11 +24,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     const script = renderVlanSubinterface({ subinterface, persistence: args.persistence });
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
-    this.command = new command.remote.Command(
-      `${name}-link`,
-      { connection: args.connection, create: script.create, delete: script.delete },
-      { parent: this },
-    );
+    this.command = hostCommand(`${name}-link`, args.connection, script, this);
     this.registerOutputs({ device: this.device, address: this.address });
   }
 }

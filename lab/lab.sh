@@ -15,7 +15,6 @@ LAB_DIR=$PROJECT_DIR/.lab
 NS_DIR=$LAB_RUN_DIR/ns
 PID_DIR=$LAB_RUN_DIR/pids
 CREATED_LIST=$LAB_RUN_DIR/created-paths
-NS_INODES=$LAB_RUN_DIR/ns-inodes
 SW=$LAB_SWITCH_NETNS
 BR_TRUNK=br-trunk
 SW_ROOT_PORT=root-mgmt0
@@ -177,8 +176,7 @@ lab_pids() {
   while IFS= read -r link; do [ -z "$link" ] || keys[$link]=1; done < <(
     [ "${#files[@]}" = 0 ] || stat -L -c '%i %n' "${files[@]}" 2>/dev/null | while read -r ino f; do
       case $f in *.mnt) printf 'mnt:[%s]\n' "$ino" ;; *) printf 'net:[%s]\n' "$ino" ;; esac
-    done
-    [ ! -f "$NS_INODES" ] || cat "$NS_INODES")
+    done)
   if [ "${#keys[@]}" -gt 0 ]; then
     while read -r dir link; do
       if [ -z "$link" ] || [ -z "${keys[$link]:-}" ]; then continue; fi
@@ -376,7 +374,6 @@ build_host_mnt() {
   unshare --mount="$f" --propagation private true
   mnt_ino=$(stat -L -c %i "$f")
   net_ino=$(stat -L -c %i "/run/netns/$(host_ns "$h")")
-  printf 'mnt:[%s]\nnet:[%s]\n' "$mnt_ino" "$net_ino" >>"$NS_INODES"
   nsenter --net="/run/netns/$(host_ns "$h")" --mount="$f" -- bash "$LAB_SRC/lab.sh" _host-mounts "$h" "$mnt_ino" "$net_ino" \
     "$(stat -L -c %i /proc/self/ns/mnt)"
 }
@@ -541,7 +538,6 @@ $(printf '%s\n' "$traces" | sed 's/^/  /')"
   mkdir -p "$LAB_RUN_DIR" "$PID_DIR"
   printf '%s\n' "$LAB_DIR" >"$LAB_RUN_DIR/lab-dir"
   : >"$CREATED_LIST"
-  : >"$NS_INODES"
   mkdir -m 700 "$LAB_DIR"
   # `ip netns add` turns /run/netns into a mount point; down undoes that if it was not one before
   ensure_dir /run/netns

@@ -6,7 +6,8 @@ import { evaluateProgram, type EvaluateOptions } from "./programHarness";
 async function main(): Promise<void> {
   const options = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as EvaluateOptions;
   const evaluation = await evaluateProgram(options);
-  process.stdout.write(JSON.stringify(evaluation));
+  // Exit only once the pipe has taken everything: a large record is written in several chunks.
+  await new Promise<void>((resolve) => process.stdout.write(JSON.stringify(evaluation), () => resolve()));
 }
 
 main().then(

@@ -225,6 +225,14 @@ describe("the dev stack under mocks", () => {
     assert.ok(lastBeforeChecks < r("host2-check-ping").seq);
   });
 
+  test("a host command whose script changes is replaced whole: its triggers are its two scripts", () => {
+    const hostCommands = ofType(dev.resources, "command:remote:Command").filter((c) => !c.name.endsWith("-check-ping"));
+    assert.equal(hostCommands.length, 3 + 6 + 1);
+    for (const command of hostCommands) {
+      assert.deepEqual(command.inputs.triggers, [command.inputs.create, command.inputs.delete], command.name);
+    }
+  });
+
   test("the SSH key is a secret in every connection and appears nowhere else", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
     assert.equal(commands.length, 3 + 6 + 1 + 2);

@@ -1,0 +1,148 @@
+// The router between the VLANs (the seed's host 3): ip_forward=1 and the seed's iptables rules,
+// each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
+// restores ip_forward to the value the first create found.
+
+import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
+import { ipForwardSysctlFile } from "./persistence";
+import { type HostScript, joinScript, prelude, shellQuote, STATE_DIR, stateFile, stateFunctions } from "./shell";
+
+/** The comment on every rule this project adds. */
+export const RULE_COMMENT = "macvlan-overlay";
+
+export interface RouterRule {
+  readonly table: "nat" | "filter";
+  readonly chain: "POSTROUTING" | "FORWARD";
+  /** Everything after `-A <chain>`, one argument per element. */
+  readonly spec: readonly string[];
+}
+
+export interface NatRouterArgs {
+  readonly interfaces: readonly string[];
+  readonly masquerade: boolean;
+}
+
+const TAG = ["-m", "comment", "--comment", RULE_COMMENT] as const;
+
+/**
+ * The seed's rules in the seed's order: MASQUERADE out of each interface (when masquerade), then
+ * RELATED,ESTABLISHED for every ordered pair of distinct interfaces, then ACCEPT for every pair.
+ */
+export function routerRules(args: NatRouterArgs): RouterRule[] {
+  if (new Set(args.interfaces).size !== args.interfaces.length) {
+    throw new Error(`router interfaces must be distinct: ${args.interfaces.join(", ")}`);
+  }
+  const pairs = args.interfaces.flatMap((from) =>
+    args.interfaces.filter((to) => to !== from).map((to) => [from, to] as const),
+  );
+  const masquerade: RouterRule[] = args.masquerade
+    ? args.interfaces.map((out) => ({ table: "nat", chain: "POSTROUTING", spec: ["-o", out, ...TAG, "-j", "MASQUERADE"] }))
+    : [];
+  const established: RouterRule[] = pairs.map(([from, to]) => ({
+    table: "filter",
+    chain: "FORWARD",
+    spec: ["-i", from, "-o", to, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", ...TAG, "-j", "ACCEPT"],
+  }));
+  const accept: RouterRule[] = pairs.map(([from, to]) => ({
+    table: "filter",
+    chain: "FORWARD",
+    spec: ["-i", from, "-o", to, ...TAG, "-j", "ACCEPT"],
+  }));
+  return [...masquerade, ...established, ...accept];
+}
+
+/** The rule as iptables arguments for a human: "-t nat -A POSTROUTING -o ens33.10 ... -j MASQUERADE". */
+export function describeRule(rule: RouterRule): string {
+  return `-t ${rule.table} -A ${rule.chain} ${rule.spec.join(" ")}`;
+}
+
+/** The record of ip_forward before the first create: one line, `ip_forward=<value>`. */
+export const NAT_ROUTER_STATE_FILE = `${STATE_DIR}/nat-router.before`;
+const STATE_NAME = "nat-router.before";
+
+function ruleArguments(rule: RouterRule): string {
+  return [rule.table, rule.chain, ...rule.spec].map(shellQuote).join(" ");
+}
+
+function common(action: "create" | "delete"): string[] {
+  return [
+    ...prelude(`NAT router between the VLANs (${action})`, [
+      "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
+    ]),
+    `BEFORE=${stateFile(STATE_NAME)}`,
+    ...stateFunctions(),
+    ...managedFileFunctions(),
+    "ip_forward() { cat /proc/sys/net/ipv4/ip_forward; }",
+    "# sysctl where it works; otherwise /proc directly (minimal images lack procps).",
+    "set_ip_forward() {",
+    "  if command -v sysctl >/dev/null 2>&1 && sysctl -w \"net.ipv4.ip_forward=$1\" >/dev/null 2>&1; then",
+    "    return 0",
+    "  fi",
+    "  printf '%s\\n' \"$1\" >/proc/sys/net/ipv4/ip_forward",
+    "}",
+  ];
+}
+
+export function renderNatRouter(args: NatRouterArgs): HostScript {
+  const rules = routerRules(args);
+  const sysctlFile = ipForwardSysctlFile();
+  const create = [
+    ...common("create"),
+    "add_rule() {",
+    "  rule_table=$1",
+    "  rule_chain=$2",
+    "  shift 2",
+    "  if iptables -w -t \"$rule_table\" -C \"$rule_chain\" \"$@\" 2>/dev/null; then",
+    "    say \"iptables: exists: -t $rule_table -A $rule_chain $*\"",
+    "  else",
+    "    iptables -w -t \"$rule_table\" -A \"$rule_chain\" \"$@\"",
+    "    say \"iptables: added: -t $rule_table -A $rule_chain $*\"",
+    "  fi",
+    "}",
+    "# Preflight: nothing changes on the host until this passes.",
+    ...refuseForeignCommands(sysctlFile),
+    "found_forward=$(ip_forward)",
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  record \"$BEFORE\" \"ip_forward=$found_forward\"",
+    "  say \"ip_forward: recorded previous value $found_forward\"",
+    "fi",
+    ...putFileCommands(sysctlFile),
+    "if [ \"$found_forward\" = 1 ]; then",
+    "  say \"ip_forward: already 1\"",
+    "else",
+    "  set_ip_forward 1",
+    "  say \"ip_forward: 1 (was $found_forward)\"",
+    "fi",
+    ...rules.map((rule) => `add_rule ${ruleArguments(rule)}`),
+  ];
+  const remove = [
+    ...common("delete"),
+    "delete_rule() {",
+    "  rule_table=$1",
+    "  rule_chain=$2",
+    "  shift 2",
+    "  rule_state='already absent'",
+    "  while iptables -w -t \"$rule_table\" -C \"$rule_chain\" \"$@\" 2>/dev/null; do",
+    "    iptables -w -t \"$rule_table\" -D \"$rule_chain\" \"$@\"",
+    "    rule_state=removed",
+    "  done",
+    "  say \"iptables: $rule_state: -t $rule_table -A $rule_chain $*\"",
+    "}",
+    ...[...rules].reverse().map((rule) => `delete_rule ${ruleArguments(rule)}`),
+    ...dropFileCommands(sysctlFile),
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  say \"ip_forward: no record of a create, left at $(ip_forward)\"",
+    "else",
+    "  previous=$(sed -n 's/^ip_forward=//p' \"$BEFORE\")",
+    "  if [ -z \"$previous\" ]; then",
+    "    say \"ip_forward: record is empty, left at $(ip_forward)\"",
+    "  elif [ \"$(ip_forward)\" = \"$previous\" ]; then",
+    "    say \"ip_forward: already $previous\"",
+    "  else",
+    "    set_ip_forward \"$previous\"",
+    "    say \"ip_forward: $previous (restored)\"",
+    "  fi",
+    "  forget \"$BEFORE\"",
+    "fi",
+  ];
+  return { create: joinScript(create), delete: joinScript(remove) };
+}

@@ -1,0 +1,273 @@
+// A VLAN subinterface on the trunk (the seed's ifcfg-ens33.10 + `ifup ens33.10`): the link, the
+// host's address on it, up; plus the persistence backend's boot-time files. An existing link of the
+// same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
+
+import type { Persistence, Subinterface } from "../../topology/types";
+import {
+  dropFileCommands,
+  managedFileFunctions,
+  putFileCommands,
+  refuseForeignCommands,
+} from "./managedFile";
+import { notPersistedComment, persistenceBackend } from "./persistence";
+import { type HostScript, joinScript, prelude, shellQuote, STATE_DIR, stateFile, stateFunctions } from "./shell";
+
+export { renderIfcfg } from "./persistence";
+
+export interface VlanSubinterfaceArgs {
+  readonly subinterface: Subinterface;
+  readonly persistence: Persistence;
+}
+
+/** Printed (after "<device>: ") when create made the 802.1Q link itself. */
+export const VLAN_LINK_CREATED = "vlan link: created (802.1Q)";
+/** Printed, followed by the link type ("veth", "vlan"), when create found a link it did not make. */
+export const VLAN_LINK_ADOPTED = "vlan link: adopted existing ";
+/** Printed on a later create when the link is the one an earlier create made. */
+export const VLAN_LINK_KEPT = "vlan link: exists (made by an earlier create)";
+
+export type VlanLinkMode =
+  | { readonly mode: "created" }
+  | { readonly mode: "adopted"; readonly linkType: string }
+  | { readonly mode: "kept" };
+
+/** Reads from a create run's output how it got the link, for tests and the e2e check. */
+export function vlanLinkMode(createOutput: string, device: string): VlanLinkMode | undefined {
+  for (const line of createOutput.split("\n")) {
+    if (!line.startsWith(`${device}: `)) {
+      continue;
+    }
+    const message = line.slice(device.length + 2);
+    if (message === VLAN_LINK_CREATED) {
+      return { mode: "created" };
+    }
+    if (message === VLAN_LINK_KEPT) {
+      return { mode: "kept" };
+    }
+    if (message.startsWith(VLAN_LINK_ADOPTED)) {
+      return { mode: "adopted", linkType: message.slice(VLAN_LINK_ADOPTED.length) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * State records of one subinterface: `before` holds `link=present|absent` and `up=yes|no` as found
+ * by the first create; `address` holds the address a create added (absent when it added none).
+ */
+export function vlanStateFiles(device: string): { readonly before: string; readonly address: string } {
+  return {
+    before: `${STATE_DIR}/${stateNames(device).before}`,
+    address: `${STATE_DIR}/${stateNames(device).address}`,
+  };
+}
+
+function stateNames(device: string): { readonly before: string; readonly address: string } {
+  return { before: `vlan-${device}.before`, address: `vlan-${device}.address` };
+}
+
+// Kinds `ip -d link` prints; the first one found in the output names the link's type.
+const LINK_KINDS = [
+  "vlan", "veth", "macvlan", "macvtap", "ipvlan", "ipvtap", "bridge", "bond", "team", "dummy", "vxlan",
+  "geneve", "tun", "gre", "gretap", "ipip", "sit", "vrf", "wireguard", "ifb", "macsec", "netdevsim",
+];
+
+function linkFunctions(): string[] {
+  return [
+    "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
+    "link_up() { ip -o link show dev \"$1\" | grep -q '[<,]UP[,>]'; }",
+    "link_kind() {",
+    `  ip -d -o link show dev "$1" | tr ' ' '\\n' | grep -x -m 1 -E ${shellQuote(LINK_KINDS.join("|"))} || echo device`,
+    "}",
+    "vlan_id() { ip -d -o link show dev \"$1\" | sed -n 's/.* vlan protocol [^ ]* id \\([0-9][0-9]*\\).*/\\1/p'; }",
+    "has_address() { ip -o addr show dev \"$1\" | grep -qF \" inet $2 \"; }",
+    "drop_address() {",
+    "  if link_exists \"$DEVICE\" && has_address \"$DEVICE\" \"$1\"; then",
+    "    ip addr del \"$1\" dev \"$DEVICE\"",
+    "    say \"$DEVICE: address $1 removed\"",
+    "  else",
+    "    say \"$DEVICE: address $1 already absent\"",
+    "  fi",
+    "}",
+    "forget_added_address() {",
+    "  added=",
+    "  IFS= read -r added <\"$ADDED\" || true",
+    "  [ -z \"$added\" ] || drop_address \"$added\"",
+    "  forget \"$ADDED\"",
+    "}",
+  ];
+}
+
+function common(args: VlanSubinterfaceArgs, action: "create" | "delete"): string[] {
+  const sub = args.subinterface;
+  const backend = persistenceBackend(args.persistence);
+  const files = backend.vlanFiles(sub);
+  return [
+    ...prelude(
+      `VLAN ${sub.vlan} subinterface ${sub.device} on ${sub.parent} (${action})`,
+      notPersistedComment(backend, "vlan"),
+    ),
+    `DEVICE=${shellQuote(sub.device)}`,
+    `BEFORE=${stateFile(stateNames(sub.device).before)}`,
+    `ADDED=${stateFile(stateNames(sub.device).address)}`,
+    ...stateFunctions(),
+    ...(files.length > 0 ? managedFileFunctions() : []),
+    ...linkFunctions(),
+  ];
+}
+
+function renderCreate(args: VlanSubinterfaceArgs): string {
+  const sub = args.subinterface;
+  const backend = persistenceBackend(args.persistence);
+  const files = backend.vlanFiles(sub);
+  const tooling = backend.vlanTooling(sub);
+  const putFiles = files.length > 0 ? ["write_boot_files"] : [];
+  const undoFiles = files.flatMap(dropFileCommands);
+  const lines = [
+    ...common(args, "create"),
+    `PARENT=${shellQuote(sub.parent)}`,
+    `VLAN_ID=${shellQuote(String(sub.vlan))}`,
+    ...(sub.address ? [`ADDRESS=${shellQuote(sub.address.cidr)}`] : []),
+    ...(files.length > 0
+      ? ["write_boot_files() {", ...files.flatMap(putFileCommands).map((line) => `  ${line}`), "}"]
+      : []),
+    "# Preflight: nothing changes on the host until these pass.",
+    ...files.flatMap(refuseForeignCommands),
+    "if link_exists \"$DEVICE\"; then",
+    "  if [ \"$(link_kind \"$DEVICE\")\" = vlan ]; then",
+    "    found_id=$(vlan_id \"$DEVICE\")",
+    "    [ \"$found_id\" = \"$VLAN_ID\" ] || fail \"$DEVICE: existing 802.1Q link has id $found_id, expected $VLAN_ID\"",
+    "  fi",
+    "else",
+    "  link_exists \"$PARENT\" || fail \"$DEVICE: parent interface $PARENT does not exist\"",
+    "fi",
+    "first_create=no",
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  if ! link_exists \"$DEVICE\"; then",
+    "    record \"$BEFORE\" link=absent up=no",
+    "    say \"$DEVICE: recorded previous state (link absent)\"",
+    "  elif link_up \"$DEVICE\"; then",
+    "    record \"$BEFORE\" link=present up=yes",
+    "    say \"$DEVICE: recorded previous state (link present, up)\"",
+    "  else",
+    "    record \"$BEFORE\" link=present up=no",
+    "    say \"$DEVICE: recorded previous state (link present, down)\"",
+    "  fi",
+    "  first_create=yes",
+    "fi",
+    "# A first create that fails to get the link leaves the host as it found it.",
+    "undo_first_create() {",
+    "  [ \"$first_create\" = yes ] || return 0",
+    ...undoFiles.map((line) => `  ${line}`),
+    "  forget \"$BEFORE\"",
+    "}",
+    ...(files.length > 0 ? ["files_written=no"] : []),
+    "if link_exists \"$DEVICE\"; then",
+    "  if recorded \"$BEFORE\" link=absent; then",
+    `    say "$DEVICE: "${shellQuote(VLAN_LINK_KEPT)}`,
+    "  else",
+    `    say "$DEVICE: "${shellQuote(VLAN_LINK_ADOPTED)}"$(link_kind \"$DEVICE\")"`,
+    "  fi",
+  ];
+  if (tooling) {
+    lines.push(
+      `elif ${tooling.present}; then`,
+      ...putFiles.map((line) => `  ${line}`),
+      "  files_written=yes",
+      `  if ! ${tooling.up}; then`,
+      "    undo_first_create",
+      `    fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
+      "  fi",
+      `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
+      `  say "$DEVICE: brought up by "${shellQuote(tooling.name)}`,
+    );
+  }
+  lines.push(
+    "else",
+    "  if ! link_error=$(ip link add link \"$PARENT\" name \"$DEVICE\" type vlan id \"$VLAN_ID\" 2>&1); then",
+    "    undo_first_create",
+    "    fail \"$DEVICE: cannot create the 802.1Q link on $PARENT: $link_error (does the kernel have 802.1Q, module 8021q?)\"",
+    "  fi",
+    `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
+    "fi",
+  );
+  if (putFiles.length > 0) {
+    lines.push("if [ \"$files_written\" = no ]; then", ...putFiles.map((line) => `  ${line}`), "fi");
+  }
+  if (sub.address) {
+    lines.push(
+      "if [ -f \"$ADDED\" ] && ! recorded \"$ADDED\" \"$ADDRESS\"; then",
+      "  forget_added_address",
+      "fi",
+      "if has_address \"$DEVICE\" \"$ADDRESS\"; then",
+      "  say \"$DEVICE: address $ADDRESS already present\"",
+      "else",
+      "  record \"$ADDED\" \"$ADDRESS\"",
+      "  ip addr add \"$ADDRESS\" dev \"$DEVICE\"",
+      "  say \"$DEVICE: address $ADDRESS added\"",
+      "fi",
+    );
+  } else {
+    lines.push("if [ -f \"$ADDED\" ]; then", "  forget_added_address", "fi");
+  }
+  lines.push(
+    "if link_up \"$DEVICE\"; then",
+    "  say \"$DEVICE: already up\"",
+    "else",
+    "  ip link set dev \"$DEVICE\" up",
+    "  say \"$DEVICE: up (was down)\"",
+    "fi",
+  );
+  return joinScript(lines);
+}
+
+function renderDelete(args: VlanSubinterfaceArgs): string {
+  const sub = args.subinterface;
+  const backend = persistenceBackend(args.persistence);
+  const tooling = backend.vlanTooling(sub);
+  const lines = [
+    ...common(args, "delete"),
+    "if [ -f \"$ADDED\" ]; then",
+    "  forget_added_address",
+    "fi",
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  say \"$DEVICE: no record of a create, link left as it is\"",
+    "elif recorded \"$BEFORE\" link=absent; then",
+    "  if link_exists \"$DEVICE\"; then",
+  ];
+  if (tooling) {
+    lines.push(
+      `    if ${tooling.present}; then`,
+      `      ${tooling.down} || say "$DEVICE: "${shellQuote(`${tooling.downName} failed, deleting the link with ip`)}`,
+      "    fi",
+      "    if link_exists \"$DEVICE\"; then",
+      "      ip link del dev \"$DEVICE\"",
+      "    fi",
+    );
+  } else {
+    lines.push("    ip link del dev \"$DEVICE\"");
+  }
+  lines.push(
+    "    say \"$DEVICE: vlan link deleted (create made it)\"",
+    "  else",
+    "    say \"$DEVICE: vlan link already gone\"",
+    "  fi",
+    "elif ! link_exists \"$DEVICE\"; then",
+    "  say \"$DEVICE: link is gone, nothing to restore\"",
+    "elif recorded \"$BEFORE\" up=no && link_up \"$DEVICE\"; then",
+    "  ip link set dev \"$DEVICE\" down",
+    "  say \"$DEVICE: down (restored), link kept (it existed before create)\"",
+    "else",
+    "  say \"$DEVICE: link kept (it existed before create)\"",
+    "fi",
+    ...backend.vlanFiles(sub).flatMap(dropFileCommands),
+    "if [ -f \"$BEFORE\" ]; then",
+    "  forget \"$BEFORE\"",
+    "fi",
+  );
+  return joinScript(lines);
+}
+
+export function renderVlanSubinterface(args: VlanSubinterfaceArgs): HostScript {
+  return { create: renderCreate(args), delete: renderDelete(args) };
+}
