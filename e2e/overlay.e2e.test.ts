@@ -152,6 +152,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   after(() => {
     live.destroy();
     live.dispose();
+    // Normally the last test has already taken the lab down; this covers a run that stopped early.
     const down = labCommand("down");
     if (down.status !== 0) {
       console.log(`lab:down failed:\n${down.stdout}\n${down.stderr}`);
@@ -251,5 +252,17 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     for (const host of Object.keys(HOSTS) as HostName[]) {
       assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot`);
     }
+  });
+
+  test("lab:down leaves no namespace, bridge, veth, process, mount or file behind", () => {
+    const down = labCommand("down");
+    assert.equal(down.status, 0, down.stdout + down.stderr);
+    const sh = (script: string) => spawnSync("sh", ["-c", script], { encoding: "utf8" }).stdout;
+    assert.deepEqual(sh("ip netns list").split("\n").filter((l) => l.startsWith("ovl-")), []);
+    assert.deepEqual(sh("ip -o link show").split("\n").filter((l) => /ovl-|br-trunk|br-vlan/.test(l)), []);
+    assert.deepEqual(sh("ps -eo pid=,args=").split("\n").filter((l) => l.includes(LAB_DIR) || l.includes("/run/ovl-lab")), []);
+    assert.deepEqual(sh("findmnt -rn -o TARGET").split("\n").filter((l) => l.startsWith("/run/ovl-lab") || l.startsWith(LAB_DIR) || l.startsWith("/run/netns/ovl-")), []);
+    assert.equal(fs.existsSync(LAB_DIR), false);
+    assert.equal(labCommand("status").status, 3);
   });
 });
