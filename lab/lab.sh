@@ -615,26 +615,30 @@ stop_containers() {
   done
 }
 
+# Waits up to $1 tenths of a second for the lab's processes to end; prints the pids still there.
+wait_processes_gone() {
+  local i left
+  for ((i = 0; i < $1; i++)); do
+    left=$(lab_pids | tr '\n' ' ')
+    [ -n "${left// /}" ] || return 0
+    sleep 0.1
+  done
+  printf '%s' "$left"
+  return 1
+}
+
 stop_processes() {
-  local pids i left
+  local pids left
   pids=$(lab_pids | tr '\n' ' ')
   [ -n "${pids// /}" ] || return 0
   log "stopping processes: $pids"
   # shellcheck disable=SC2086 # pids are words
   kill -TERM $pids 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    left=$(lab_pids | tr '\n' ' ')
-    [ -n "${left// /}" ] || return 0
-    sleep 0.1
-  done
+  left=$(wait_processes_gone 150) && return 0
   warn "still running after SIGTERM, killing: $left"
   # shellcheck disable=SC2086
   kill -KILL $left 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
-    left=$(lab_pids | tr '\n' ' ')
-    [ -n "${left// /}" ] || return 0
-    sleep 0.1
-  done
+  left=$(wait_processes_gone 50) && return 0
   warn "processes survive SIGKILL: $left"
   return 1
 }
