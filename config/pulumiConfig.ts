@@ -2,7 +2,9 @@
 // topology parser takes; the SSH key text stays an Output secret and never enters the topology.
 import * as pulumi from "@pulumi/pulumi";
 
-export const PROJECT = "macvlan-overlay";
+import { PROJECT } from "./project";
+
+export { PROJECT };
 
 /** Keys whose values Pulumi hands over as JSON text (objects, lists, booleans). */
 const JSON_KEYS = new Set(["vlans", "hosts", "router", "verify"]);

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import { parse as parseYaml } from "yaml";
 
 // Also declared in config/pulumiConfig.ts; not imported from there, which would load @pulumi/pulumi into the CLI.
-const PROJECT = "macvlan-overlay";
+import { PROJECT } from "./project";
 
 // Keys of providers the stack may configure; they are not ours to validate.
 const PROVIDER_NAMESPACES = ["docker", "command", "random", "pulumi"];

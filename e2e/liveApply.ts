@@ -3,10 +3,8 @@
 // in the order the program registers them; `destroy` undoes them in reverse, as `pulumi destroy`.
 import type * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
-import type { Applied, ResourceRecord } from "../testing/programHarness";
+import { isSecretWrapper, listInput, type Applied, type ResourceRecord } from "../testing/programHarness";
 import { DockerOverSsh, keyFileFor, sshRun, type SshTarget } from "./labAccess";
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** What was done, enough to do it again or undo it. */
 export interface LiveResource {
@@ -20,11 +18,7 @@ export interface LiveResource {
   inputs: Record<string, any>;
 }
 
-const unsecret = (value: any): any =>
-  value !== null && typeof value === "object" && value[SECRET_SIG] !== undefined ? value.value : value;
-
-const listInput = (value: unknown): string[] =>
-  (typeof value === "string" ? JSON.parse(value) : value) as string[];
+const unsecret = (value: unknown): unknown => (isSecretWrapper(value) ? value.value : value);
 
 export class LiveApply {
   readonly done: LiveResource[] = [];
@@ -71,21 +65,13 @@ export class LiveApply {
     }
   }
 
-  /** Runs one host command's delete script, as destroy would. */
-  runDelete(name: string): string {
-    const resource = this.done.find((r) => r.name === name && r.command !== undefined);
-    if (resource?.command === undefined) {
+  /** Runs one created host command's create or delete script again, as an update or destroy would. */
+  runScript(name: string, phase: "create" | "delete"): string {
+    const command = this.done.find((r) => r.name === name && r.command !== undefined)?.command;
+    if (command === undefined) {
       throw new Error(`no host command named ${name} was created`);
     }
-    return mustSucceed(name, "delete", sshRun(resource.command.target, resource.command.delete));
-  }
-
-  runCreate(name: string): string {
-    const resource = this.done.find((r) => r.name === name && r.command !== undefined);
-    if (resource?.command === undefined) {
-      throw new Error(`no host command named ${name} was created`);
-    }
-    return mustSucceed(name, "create", sshRun(resource.command.target, resource.command.create));
+    return mustSucceed(name, phase, sshRun(command.target, command[phase]));
   }
 
   /** Undoes everything in reverse order; collects failures instead of stopping at the first. */

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { renderIfcfg } from "../components/scripts";
 import { evaluateProgram } from "../testing/programHarness";
 import { LiveApply } from "./liveApply";
-import { LAB_DIR, PROJECT_ROOT, labCommand, sshMust, type SshTarget } from "./labAccess";
+import { LAB_DIR, PROJECT_ROOT, labCommand, sshMust, sshRun, type SshTarget } from "./labAccess";
 
 const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
 const HOSTS = { host1: "10.213.70.11", host2: "10.213.70.12", router: "10.213.70.13" } as const;
@@ -73,14 +73,7 @@ function snapshotAll(): Record<HostName, string> {
 
 /** One ping from inside a container; true if answered. */
 function ping(from: ContainerName, to: ContainerName): boolean {
-  const source = CONTAINERS[from];
-  const result = spawnSync(
-    "ssh",
-    ["-i", path.join(LAB_DIR, "id_ed25519"), "-o", "BatchMode=yes", "-o", `UserKnownHostsFile=${path.join(LAB_DIR, "known_hosts")}`,
-      `root@${HOSTS[source.host]}`, `docker exec ${from} ping -c 2 -W 2 ${CONTAINERS[to].ip}`],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  return result.status === 0;
+  return sshRun(target(CONTAINERS[from].host), `docker exec ${from} ping -c 2 -W 2 ${CONTAINERS[to].ip}`).status === 0;
 }
 
 interface MatrixRow { from: ContainerName; to: ContainerName; expected: boolean; result: boolean }
@@ -236,12 +229,12 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   });
 
   test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work", () => {
-    live.runDelete("router-nat-rules");
+    live.runScript("router-nat-rules", "delete");
     try {
       assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "0");
       assertMatrix(pingMatrix("router rules deleted", [...SAME_VLAN, ...CROSS_VLAN(false)]));
     } finally {
-      live.runCreate("router-nat-rules");
+      live.runScript("router-nat-rules", "create");
     }
     assertMatrix(pingMatrix("router rules restored", CROSS_VLAN(true).slice(0, 2)));
   });

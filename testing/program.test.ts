@@ -13,13 +13,12 @@ import {
   renderVlanSubinterface,
 } from "../components/scripts";
 import type { Subinterface } from "../topology";
-import type { EvaluateOptions, Evaluation, ResourceRecord } from "./programHarness";
+import { isSecretWrapper, listInput, type EvaluateOptions, type Evaluation, type ResourceRecord } from "./programHarness";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
 const CLI = path.join(__dirname, "evaluateCli.js");
 const FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbWFjdmxhbi1vdmVybGF5LXRlc3Qta2V5\n-----END OPENSSH PRIVATE KEY-----\n";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 function evaluate(options: Omit<EvaluateOptions, "cwd"> & { cwd?: string }): Evaluation {
   const cwd = options.cwd ?? fakeProjectDir();
@@ -44,12 +43,10 @@ const named = (resources: ResourceRecord[], name: string) => {
   assert.ok(found, `no resource named ${name}`);
   return found;
 };
-const unwrapSecret = (value: any) => {
-  assert.equal(value?.[SECRET_SIG], "1b47061264138c4ac30d75fd1eb44270", "value is not a secret");
+const unwrapSecret = (value: any): any => {
+  assert.ok(isSecretWrapper(value), "value is not a secret");
   return value.value;
 };
-/** Provider inputs that are lists may arrive JSON-encoded. */
-const listInput = (value: unknown): string[] => (typeof value === "string" ? JSON.parse(value) : value) as string[];
 
 function seedSubinterface(device: string, vlan: number, cidr?: string): Subinterface {
   if (cidr === undefined) {
@@ -249,7 +246,7 @@ describe("the dev stack under mocks", () => {
       } else if (Array.isArray(value)) {
         value.forEach((v, i) => walk(v, `${where}[${i}]`));
       } else if (value !== null && typeof value === "object") {
-        if ((value as Record<string, unknown>)[SECRET_SIG] !== undefined) return;
+        if (isSecretWrapper(value)) return;
         for (const [k, v] of Object.entries(value)) walk(v, `${where}.${k}`);
       }
     };

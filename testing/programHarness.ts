@@ -47,6 +47,19 @@ export interface Evaluation {
 
 const DIST_ROOT = path.resolve(__dirname, "..");
 
+/** How Pulumi's mocks hand over a secret input: `{ [SECRET_SIG]: SECRET_VALUE_SIG, value }`. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+export const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretWrapper(value: unknown): value is { value: unknown } {
+  return value !== null && typeof value === "object" && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE_SIG;
+}
+
+/** A provider's list inputs may arrive JSON-encoded. */
+export function listInput(value: unknown): string[] {
+  return (typeof value === "string" ? JSON.parse(value) : value) as string[];
+}
+
 /** Reads a stack file's `config:` into Pulumi's env form: full key → text (JSON for non-strings). */
 export function stackFileConfig(stackFile: string): Record<string, string> {
   const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
