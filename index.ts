@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Overlay } from "./components";
 import { readProgramConfig } from "./config/pulumiConfig";
+import { renderMermaid } from "./diagram";
 import { formatProblems, parseTopology } from "./topology";
 
 const baseDir = process.cwd();
@@ -21,6 +22,7 @@ const overlay = new Overlay("overlay", { topology, privateKey, baseDir });
 export const hosts = overlay.hosts;
 export const routerRules = overlay.routerRules;
 export const connectivity = overlay.checks;
+export const diagram = renderMermaid(topology);
 
 function readKeyFile(file: string): pulumi.Output<string> {
   const resolved = path.resolve(baseDir, file);
