@@ -1,0 +1,134 @@
+// The drift report: `npm run doctor -- Pulumi.<stack>.yaml [--outputs <file>]` reads every host over
+// SSH (the stack's key file, or your ssh-agent; never the stack's passphrase), compares what is there
+// with the topology, prints a table per host and exits 1 on any difference. It changes nothing.
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { dockerSshOptions } from "../components/overlayHost";
+import { renderConnectivityCheck } from "../components/scripts/connectivityCheck";
+import { StackFileError, readStackConfig } from "../config/stackFile";
+import { expectedHostState, type KnownMacs } from "../doctor/expected";
+import { parseFacts, renderFactsScript } from "../doctor/facts";
+import { compare, type Finding, pingFindings, renderTable } from "../doctor/report";
+import { formatProblems, type Host, parseTopology, type Topology } from "../topology";
+import { connectivityProbes } from "../topology/probes";
+
+const USAGE = "usage: npm run doctor -- Pulumi.<stack>.yaml [--outputs <pulumi stack output --json file>]";
+
+export interface DoctorOptions {
+  readonly stackFile: string;
+  readonly outputsFile?: string;
+}
+
+export function parseDoctorArgs(args: readonly string[]): DoctorOptions | string {
+  const positional: string[] = [];
+  let outputsFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--outputs") {
+      outputsFile = args[++i];
+      if (outputsFile === undefined) return `--outputs needs a file\n${USAGE}`;
+    } else if (args[i].startsWith("-")) {
+      return `unknown option ${args[i]}\n${USAGE}`;
+    } else {
+      positional.push(args[i]);
+    }
+  }
+  return positional.length === 1 ? { stackFile: positional[0], outputsFile } : USAGE;
+}
+
+/** Container MACs from `pulumi stack output --json`: `hosts.<host>.containers[].{name, mac}`. */
+export function macsFromOutputs(text: string, file: string): KnownMacs {
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--outputs ${file}: not JSON (${(error as Error).message})`);
+  }
+  const macs = new Map<string, string>();
+  const hosts = (outputs as { hosts?: Record<string, { containers?: { name?: unknown; mac?: unknown }[] }> }).hosts ?? {};
+  for (const host of Object.values(hosts)) {
+    for (const container of host.containers ?? []) {
+      if (typeof container.name === "string" && typeof container.mac === "string") {
+        macs.set(container.name, container.mac);
+      }
+    }
+  }
+  return macs;
+}
+
+export interface HostShell {
+  /** Runs script text on the host as root; returns stdout, or throws with the reason. */
+  run(host: Host, script: string): { status: number; stdout: string; stderr: string };
+}
+
+/** The stack's own SSH settings, with the ssh client of this machine. */
+export function sshShell(topology: Topology, baseDir: string): HostShell {
+  const options = [...dockerSshOptions(topology.ssh, baseDir), "-o", "ConnectTimeout=10"];
+  return {
+    run(host, script) {
+      const result = spawnSync("ssh", [...options, "-p", String(host.port), `${topology.ssh.user}@${host.address}`, "sh", "-s"], {
+        input: script,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      return { status: result.status ?? 255, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
+    },
+  };
+}
+
+/** Every finding for one host: its state items and, on docker hosts, the pings from its containers. */
+export function examineHost(topology: Topology, host: Host, shell: HostShell, macs: KnownMacs): Finding[] {
+  const expectations = expectedHostState(topology, host, macs);
+  const facts = shell.run(host, renderFactsScript(expectations));
+  if (facts.status !== 0) {
+    return [{ item: "ssh", expected: "reachable, facts read", found: `exit ${facts.status}: ${facts.stderr.trim().split("\n").pop() ?? ""}`, ok: false }];
+  }
+  const findings = compare(expectations, parseFacts(facts.stdout));
+  if (host.containers.length > 0) {
+    const check = shell.run(host, renderConnectivityCheck({ probes: connectivityProbes(topology, host.name) }));
+    findings.push(...pingFindings(check.stdout));
+  }
+  return findings;
+}
+
+export function runDoctor(options: DoctorOptions, shellFor: (topology: Topology) => HostShell, log: (line: string) => void): { exitCode: number; report: string } {
+  let raw: Record<string, unknown>;
+  try {
+    raw = readStackConfig(options.stackFile).raw;
+  } catch (error) {
+    if (error instanceof StackFileError) return { exitCode: 2, report: error.message };
+    throw error;
+  }
+  const parsed = parseTopology(raw);
+  if (!parsed.ok) return { exitCode: 1, report: formatProblems(parsed.problems) };
+  const topology = parsed.topology;
+  const macs = options.outputsFile === undefined ? new Map<string, string>() : macsFromOutputs(fs.readFileSync(options.outputsFile, "utf8"), options.outputsFile);
+  if (topology.ssh.privateKeyFromConfig) log("[doctor] the stack's key is a secret: using your ssh-agent");
+  const shell = shellFor(topology);
+  const tables: string[] = [];
+  let differences = 0;
+  topology.hosts.forEach((host, index) => {
+    log(`[doctor] ${index + 1}/${topology.hosts.length} ${host.name} (${host.address}): reading`);
+    const findings = examineHost(topology, host, shell, macs);
+    const bad = findings.filter((f) => !f.ok).length;
+    differences += bad;
+    log(`[doctor] ${host.name}: ${findings.length} items, ${bad} differ`);
+    tables.push(renderTable(`## ${host.name} (${host.role}, ${host.address})`, findings));
+  });
+  const summary = differences === 0 ? "doctor: every host matches the stack" : `doctor: ${differences} item(s) differ from the stack`;
+  return { exitCode: differences === 0 ? 0 : 1, report: [...tables, summary].join("\n\n") };
+}
+
+if (require.main === module) {
+  const options = parseDoctorArgs(process.argv.slice(2));
+  if (typeof options === "string") {
+    process.stderr.write(`${options}\n`);
+    process.exitCode = 2;
+  } else {
+    const baseDir = path.dirname(path.resolve(options.stackFile));
+    const result = runDoctor(options, (topology) => sshShell(topology, baseDir), (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(`${result.report}\n`);
+    process.exitCode = result.exitCode;
+  }
+}
