@@ -123,7 +123,7 @@ const rejected: readonly RejectedCase[] = [
   {
     behaviour: "an unknown key in a container is named",
     change: (c) => (c.hosts[0].containers[0].mac = "02:42:ac:12:00:02"),
-    problems: [problem("hosts[0].containers[0].mac", "02:42:ac:12:00:02", "is not a known key (known: name, vlan, ip, image)")],
+    problems: [problem("hosts[0].containers[0].mac", "02:42:ac:12:00:02", "is not a known key (known: name, vlan, ip, image, key)")],
   },
   {
     behaviour: "an unknown key in the router settings is named",
@@ -763,7 +763,7 @@ test("defaults fill every optional key of a minimal config", () => {
           role: "docker",
           trunkInterface: "ens33",
           subinterfaces: [{ vlan: 10, parent: "ens33", device: "ens33.10" }],
-          containers: [{ name: "c1", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" }],
+          containers: [{ name: "c1", key: "c1", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" }],
         },
       ],
       macvlanMode: "bridge",

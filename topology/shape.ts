@@ -1,0 +1,181 @@
+// Checks the raw config against the schema: every shape problem by key path, and the parts that
+// passed (each vlan, host and container on its own) for the rules to look at.
+
+import { z } from "zod";
+import { Findings, isMapping, isSecret, keyPath, SECRET_SHOWN } from "./problems";
+import {
+  configFields,
+  configSchema,
+  containerSchema,
+  DEFINED_VLANS,
+  hostSchema,
+  vlanSchema,
+  type Config,
+  type ContainerFields,
+  type HostFields,
+  type VlanFields,
+} from "./schema";
+
+const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+
+/** A value that passed the schema, where it came from, and the raw mapping as written. */
+export interface Entry<T> {
+  readonly path: string;
+  readonly value: T;
+  readonly raw: Readonly<Record<string, unknown>>;
+}
+
+export interface ShapedHost extends Entry<Omit<HostFields, "containers">> {
+  /** The containers that passed, with their index in the list. */
+  readonly containers: readonly Entry<ContainerFields>[];
+  /** The trunk in effect and the key that set it, for messages about device names; absent when invalid. */
+  readonly trunk?: { readonly name: string; readonly path: string };
+}
+
+export type Settings = Omit<Config, "vlans" | "hosts">;
+
+/** The config as far as it passed the schema. */
+export interface ShapedConfig {
+  /** The top-level mapping as written. */
+  readonly raw: Readonly<Record<string, unknown>>;
+  /** Each top-level setting that passed, defaults applied. */
+  readonly settings: Partial<Settings>;
+  readonly vlans: readonly Entry<VlanFields>[];
+  /** Every vlan id that reads as an integer, even from a vlan that failed: references to it are not unknown. */
+  readonly vlanIds: ReadonlySet<number>;
+  /** False when some vlan's id could not be read: a reference to an unknown id may mean that one. */
+  readonly vlanIdsComplete: boolean;
+  readonly hosts: readonly ShapedHost[];
+  /** True when every host passed, so rules about the set of hosts (roles) may speak. */
+  readonly hostsComplete: boolean;
+}
+
+/** Every top-level key: its schema problems go to `findings`; returns what passed, or nothing if the config is no mapping. */
+export function shapeConfig(raw: unknown, findings: Findings): ShapedConfig | undefined {
+  if (!isMapping(raw)) {
+    findings.add("config", raw, "must be an object");
+    return undefined;
+  }
+  const vlanEntries = Array.isArray(raw.vlans) ? raw.vlans : [];
+  const readableIds = vlanEntries.map((entry) => (isMapping(entry) ? toInteger(entry.id) : undefined));
+  const vlanIds = new Set(readableIds.filter((id): id is number => id !== undefined));
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) reportIssues(findings, raw, result.error.issues, definedIds(vlanIds));
+
+  const settings: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(configFields)) {
+    if (key === "vlans" || key === "hosts") continue;
+    const field = (schema as z.ZodType).safeParse(raw[key]);
+    if (field.success && field.data !== undefined) settings[key] = field.data;
+  }
+  const trunk = settings.trunkInterface === undefined ? undefined : { name: settings.trunkInterface as string, path: "trunkInterface" };
+  const hostEntries = Array.isArray(raw.hosts) ? raw.hosts : [];
+  const hosts = hostEntries.flatMap((entry, index) => shapeHost(`hosts[${index}]`, entry, trunk));
+
+  return {
+    raw,
+    settings: settings as Partial<Settings>,
+    vlans: vlanEntries.flatMap((entry, index) => passed(vlanSchema, `vlans[${index}]`, entry)),
+    vlanIds,
+    vlanIdsComplete: vlanEntries.length > 0 && readableIds.every((id) => id !== undefined),
+    hosts,
+    hostsComplete: hostEntries.length > 0 && hosts.length === hostEntries.length,
+  };
+}
+
+// The host alone: its containers are shaped one by one, so one bad container keeps its host.
+const hostAlone = hostSchema.extend({ containers: z.unknown().optional() });
+
+function shapeHost(path: string, entry: unknown, defaultTrunk: ShapedHost["trunk"]): ShapedHost[] {
+  const host = passed(hostAlone, path, entry)[0];
+  if (host === undefined) return [];
+  const { containers: _containers, ...fields } = host.value;
+  const rawContainers = Array.isArray(host.raw.containers) ? host.raw.containers : [];
+  return [
+    {
+      path,
+      raw: host.raw,
+      value: fields,
+      containers: rawContainers.flatMap((container, index) => passed(containerSchema, `${path}.containers[${index}]`, container)),
+      trunk: fields.trunkInterface === undefined ? defaultTrunk : { name: fields.trunkInterface, path: `${path}.trunkInterface` },
+    },
+  ];
+}
+
+function passed<T extends z.ZodType>(schema: T, path: string, entry: unknown): Entry<z.output<T>>[] {
+  const result = schema.safeParse(entry);
+  return result.success && isMapping(entry) ? [{ path, value: result.data, raw: entry }] : [];
+}
+
+function reportIssues(findings: Findings, raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[], vlans: string): void {
+  const unknownKeys: [string, unknown, string][] = [];
+  const others: [string, unknown, string][] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((part): part is string | number => typeof part !== "symbol");
+    const message = issue.message.replace(DEFINED_VLANS, vlans);
+    if (issue.code === "unrecognized_keys") {
+      const parent = valueAt(raw, path) as Record<string, unknown>;
+      const parentPath = path.length === 0 ? "" : pathText(path);
+      for (const key of issue.keys) unknownKeys.push([keyPath(parentPath, key), parent[key], message]);
+      continue;
+    }
+    const secretAt = secretPrefix(raw, path);
+    if (secretAt !== undefined) {
+      // A secret is named by its key and never shown, whatever inside it is wrong.
+      others.push([pathText(path.slice(0, secretAt)), shownSecret(valueAt(raw, path.slice(0, secretAt))), message]);
+      continue;
+    }
+    const value = valueAt(raw, path);
+    const required = value === undefined && !message.startsWith("is required");
+    others.push([pathText(path), value, required ? "is required" : message]);
+  }
+  // Unknown keys first: they often explain the other problems (a misspelt key is also a missing one).
+  for (const [path, value, message] of [...unknownKeys, ...others]) {
+    if (value !== null && typeof value === "object" && SHOWN in value) findings.addShown(path, String(value[SHOWN]), message);
+    else findings.add(path, value, message);
+  }
+}
+
+const SHOWN = Symbol("shown");
+
+/** How a secret key's value is named in a message: never its text. */
+function shownSecret(value: unknown): { [SHOWN]: string } {
+  if (isSecret(value)) return { [SHOWN]: SECRET_SHOWN };
+  return { [SHOWN]: typeof value === "string" ? "(plaintext, not shown)" : "(not shown)" };
+}
+
+/** 1 when the path goes through a top-level key declared secret or holding a secret, else undefined. */
+function secretPrefix(raw: Record<string, unknown>, path: readonly (string | number)[]): number | undefined {
+  const top = path[0];
+  if (typeof top !== "string") return undefined;
+  const schema = Object.hasOwn(configFields, top) ? (configFields[top as keyof typeof configFields] as z.ZodType) : undefined;
+  return schema?.meta()?.secret === true || isSecret(raw[top]) ? 1 : undefined;
+}
+
+function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+  let value = raw;
+  for (const part of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[part];
+  }
+  return value;
+}
+
+function pathText(path: readonly (string | number)[]): string {
+  return path.length === 0 ? "config" : path.reduce<string>((text, part) => keyPath(text, part), "");
+}
+
+/** Integers as YAML gives them, or as the decimal strings Pulumi's config gives ("10"). */
+export function toInteger(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value !== "string" || !DECIMAL_INTEGER.test(value)) return undefined;
+  const integer = Number(value);
+  return Number.isSafeInteger(integer) ? integer : undefined;
+}
+
+/** "defined: 10, 20", or "none defined". */
+export function definedIds(ids: ReadonlySet<number>): string {
+  const sorted = [...ids].sort((a, b) => a - b);
+  return sorted.length === 0 ? "none defined" : `defined: ${sorted.join(", ")}`;
+}
