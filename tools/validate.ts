@@ -1,7 +1,7 @@
 // Checks a Pulumi.<stack>.yaml against the topology rules without Pulumi: `npm run validate -- Pulumi.dev.yaml`.
 
 import * as fs from "fs";
-import { StackFileError, readStackConfig } from "../config/stackFile";
+import { StackFileError, readStackConfig, type StackConfig } from "../config/stackFile";
 import { formatProblems, parseTopology } from "../topology";
 
 const USAGE = "usage: npm run validate -- Pulumi.<stack>.yaml";
@@ -16,21 +16,19 @@ export interface ValidationReport {
 export function validateStackFile(path: string): ValidationReport {
   if (!fs.existsSync(path)) return { exitCode: 2, output: `${path}: no such file` };
 
-  let raw: Record<string, unknown>;
+  let stack: StackConfig;
   try {
-    raw = readStackConfig(path).raw;
+    stack = readStackConfig(path);
   } catch (error) {
     if (!(error instanceof StackFileError)) throw error;
     if (error.reason === "unreadable") return { exitCode: 2, output: error.message };
     return { exitCode: 1, output: `${error.message}\n${path}: ${count(1, "problem")}` };
   }
 
-  const result = parseTopology(raw);
-  if (!result.ok) {
-    return {
-      exitCode: 1,
-      output: `${formatProblems(result.problems)}\n${path}: ${count(result.problems.length, "problem")}`,
-    };
+  const result = parseTopology(stack.raw);
+  const problems = [...stack.literalProblems, ...(result.ok ? [] : result.problems)];
+  if (!result.ok || problems.length > 0) {
+    return { exitCode: 1, output: `${formatProblems(problems)}\n${path}: ${count(problems.length, "problem")}` };
   }
   const { hosts, vlans } = result.topology;
   const containers = hosts.reduce((total, host) => total + host.containers.length, 0);
