@@ -46,7 +46,7 @@ function text(check: (value: string) => boolean, message: string, typeMessage = 
 }
 
 function pattern(regex: RegExp, message: string, typeMessage = message) {
-  return text((value) => regex.test(value), message, typeMessage);
+  return z.string({ error: typeMessage }).regex(regex, { error: message });
 }
 
 /** An integer, or the decimal string Pulumi's config gives for one ("10"), within [min, max]. */
@@ -60,6 +60,11 @@ function integer(min: number, max: number, message = `must be an integer from ${
 function boolean() {
   const message = "must be true or false";
   return z.union([z.boolean(), z.enum(["true", "false"]).transform((value) => value === "true")], { error: message });
+}
+
+/** A key's default, applied when the key is absent (tools/stackSchema.ts writes it into the JSON Schema). */
+function orDefault<T extends z.ZodType>(schema: T, value: z.output<T>, description: string) {
+  return schema.default(value as never).meta({ description });
 }
 
 function choice<const T extends readonly [string, ...string[]]>(values: T) {
@@ -84,6 +89,10 @@ const interfaceName = pattern(INTERFACE_NAME, MESSAGES.interfaceName);
 const dockerName = pattern(DOCKER_NAME, MESSAGES.dockerName, "must be a string");
 const filePath = text((value) => value !== "" && !/[\n\r\0]/.test(value), "must be a non-empty path without newline or NUL");
 const ipv4 = (example: string) => text((value) => parseIpv4(value) !== undefined, `must be an IPv4 address like ${example}`);
+const interfaceAddress = text(
+  (value) => parseIpv4Prefix(value) !== undefined,
+  "must be an address with its prefix length, like 192.168.22.10/24",
+);
 const vlanReference = integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, MESSAGES.vlanReference);
 
 /** A Pulumi secret: the stack file holds `{ secure: ciphertext }`, never the value. */
@@ -108,12 +117,14 @@ export const containerSchema = mapping({
   name: dockerName.meta({ description: "Docker container name, unique across all hosts." }),
   vlan: vlanReference.meta({ description: "Id of the VLAN the container joins." }),
   ip: ipv4("172.18.0.2").meta({ description: "Static address inside the VLAN's subnet." }),
-  image: text(
-    (value) => value.length <= IMAGE_REFERENCE_MAX && IMAGE_REFERENCE.test(value),
-    "must be an image reference like busybox:latest or registry.example:5000/team/app:1.0",
-  )
-    .default("busybox:latest")
-    .meta({ description: "Image reference." }),
+  image: orDefault(
+    text(
+      (value) => value.length <= IMAGE_REFERENCE_MAX && IMAGE_REFERENCE.test(value),
+      "must be an image reference like busybox:latest or registry.example:5000/team/app:1.0",
+    ),
+    "busybox:latest",
+    "Image reference.",
+  ),
   key: dockerName.optional().meta({ description: "Stable identity of the container on its host; defaults to its name." }),
 });
 
@@ -122,23 +133,23 @@ export const hostSchema = mapping({
     description: "Host name, used in resource names.",
   }),
   address: text(isHostAddress, "must be an IPv4 address or a DNS name").meta({ description: "SSH (management) address." }),
-  port: integer(1, 65535).default(22).meta({ description: "SSH port." }),
+  port: orDefault(integer(1, 65535), 22, "SSH port."),
   role: choice(["docker", "router"]).meta({ description: "docker runs containers; router joins the VLANs." }),
   trunkInterface: interfaceName.optional().meta({ description: "This host's trunk NIC, instead of the top-level one." }),
-  vlanAddresses: z
-    .record(z.string(), text((value) => parseIpv4Prefix(value) !== undefined, "must be an address with its prefix length, like 192.168.22.10/24"), {
-      error: 'must be an object of vlan id to address, like { "10": 192.168.22.10/24 }',
-    })
-    .default({})
-    .meta({ description: "VLAN id to the host's own address/prefix on that VLAN; the router's are the gateways." }),
-  containers: z
-    .array(containerSchema, { error: "must be a list of containers {name, vlan, ip, image}" })
-    .default([])
-    .meta({ description: "Containers on a docker host." }),
+  vlanAddresses: orDefault(
+    z.record(z.string(), interfaceAddress, { error: 'must be an object of vlan id to address, like { "10": 192.168.22.10/24 }' }),
+    {},
+    "VLAN id to the host's own address/prefix on that VLAN; the router's are the gateways.",
+  ),
+  containers: orDefault(
+    z.array(containerSchema, { error: "must be a list of containers {name, vlan, ip, image}" }),
+    [],
+    "Containers on a docker host.",
+  ),
 });
 
 const routerSchema = mapping({
-  masquerade: boolean().default(true).meta({ description: "NAT between VLANs; false forwards without NAT." }),
+  masquerade: orDefault(boolean(), true, "NAT between VLANs; false forwards without NAT."),
 });
 
 function nonEmptyList<T extends z.ZodType>(item: T, what: string) {
@@ -150,19 +161,17 @@ function nonEmptyList<T extends z.ZodType>(item: T, what: string) {
 
 /** Every top-level key, in the order messages list them. */
 export const configFields = {
-  trunkInterface: interfaceName.default("ens33").meta({ description: "The NIC that carries the VLANs on every host." }),
-  persistence: choice(["network-scripts", "none"]).default("network-scripts").meta({ description: "How host config survives a reboot." }),
-  sshUser: pattern(SSH_USER, "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -").default("root").meta({
-    description: "SSH user on every host.",
-  }),
+  trunkInterface: orDefault(interfaceName, "ens33", "The NIC that carries the VLANs on every host."),
+  persistence: orDefault(choice(["network-scripts", "none"]), "network-scripts", "How host config survives a reboot."),
+  sshUser: orDefault(pattern(SSH_USER, "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -"), "root", "SSH user on every host."),
   sshPrivateKeyFile: filePath.optional().meta({ description: "Private key file, relative to the project folder." }),
   sshPrivateKey: secretValue("sshPrivateKey").optional().meta({ description: "The private key text, set as a secret.", secret: true }),
   sshKnownHostsFile: filePath.optional().meta({ description: "known_hosts file for the Docker provider's ssh." }),
   vlans: nonEmptyList(vlanSchema, "vlans {id, network, subnet, gateway}").meta({ description: "The VLANs." }),
   hosts: nonEmptyList(hostSchema, "hosts {name, address, role, ...}").meta({ description: "The hosts." }),
   router: routerSchema.optional().meta({ description: "Router settings; only with a router host." }),
-  macvlanMode: choice(["bridge", "private", "vepa", "passthru"]).default("bridge").meta({ description: "Docker macvlan mode." }),
-  verify: boolean().default(true).meta({ description: "Run the connectivity check after the containers are up." }),
+  macvlanMode: orDefault(choice(["bridge", "private", "vepa", "passthru"]), "bridge", "Docker macvlan mode."),
+  verify: orDefault(boolean(), true, "Run the connectivity check after the containers are up."),
 };
 
 export const configSchema = mapping(configFields);
