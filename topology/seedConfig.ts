@@ -2,6 +2,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatProblems, parseTopology } from "./parse";
+import { Findings } from "./problems";
+import type { Rule } from "./rules";
+import { shapeConfig } from "./shape";
 import type { ConfigProblem, Topology } from "./types";
 
 // The raw config is loosely typed on purpose: each case bends it into something wrong.
@@ -101,4 +104,16 @@ export function testRejected(cases: readonly RejectedCase[]): void {
       assert.deepEqual(problemsAfter(change), problems);
     });
   }
+}
+
+/** The problems one rule alone finds in the changed dev stack, whose shape must stay valid. */
+export function ruleProblems(rule: Rule, change: (config: RawConfig) => void): readonly ConfigProblem[] {
+  const config = seedConfig();
+  change(config);
+  const findings = new Findings();
+  const shaped = shapeConfig(config, findings);
+  assert.deepEqual(findings.problems, [], "the change must keep the config's shape valid");
+  if (shaped === undefined) assert.fail("the config is not a mapping");
+  rule(shaped, findings);
+  return findings.problems;
 }

@@ -13,6 +13,7 @@ export const managementAddressesOutsideVlans: Rule = (config, findings) => {
     return address === undefined ? [] : [{ path: `${host.path}.address`, text: host.value.address, address }];
   });
   const check = (path: string, text: string, block: Ipv4Prefix) => {
+    if (findings.isRejected(path)) return;
     const network = { address: networkOf(block), prefix: block.prefix };
     const inside = managed.find((host) => contains(network, host.address));
     if (inside === undefined) return;
