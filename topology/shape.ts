@@ -63,25 +63,37 @@ export function shapeConfig(raw: unknown, findings: Findings): ShapedConfig | un
   const result = configSchema.safeParse(raw);
   if (!result.success) reportIssues(findings, raw, result.error.issues, definedIds(vlanIds));
 
+  const hostEntries = Array.isArray(raw.hosts) ? raw.hosts : [];
+  const settings = result.success ? result.data : shapeSettings(raw);
+  const trunk = settings.trunkInterface === undefined ? undefined : { name: settings.trunkInterface, path: "trunkInterface" };
+  // A config that passed whole needs no second look at each part.
+  const vlans = result.success
+    ? result.data.vlans.map((value, index) => ({ path: `vlans[${index}]`, value, raw: vlanEntries[index] as Record<string, unknown> }))
+    : vlanEntries.flatMap((entry, index) => passed(vlanSchema, `vlans[${index}]`, entry));
+  const hosts = result.success
+    ? result.data.hosts.map((value, index) => shapedHost(`hosts[${index}]`, value, hostEntries[index] as Record<string, unknown>, trunk))
+    : hostEntries.flatMap((entry, index) => shapeHost(`hosts[${index}]`, entry, trunk));
+
+  return {
+    raw,
+    settings,
+    vlans,
+    vlanIds,
+    vlanIdsComplete: vlanEntries.length > 0 && readableIds.every((id) => id !== undefined),
+    hosts,
+    hostsComplete: hostEntries.length > 0 && hosts.length === hostEntries.length,
+  };
+}
+
+/** Each top-level setting that passes on its own, defaults applied. */
+function shapeSettings(raw: Record<string, unknown>): Partial<Settings> {
   const settings: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(configFields)) {
     if (key === "vlans" || key === "hosts") continue;
     const field = (schema as z.ZodType).safeParse(raw[key]);
     if (field.success && field.data !== undefined) settings[key] = field.data;
   }
-  const trunk = settings.trunkInterface === undefined ? undefined : { name: settings.trunkInterface as string, path: "trunkInterface" };
-  const hostEntries = Array.isArray(raw.hosts) ? raw.hosts : [];
-  const hosts = hostEntries.flatMap((entry, index) => shapeHost(`hosts[${index}]`, entry, trunk));
-
-  return {
-    raw,
-    settings: settings as Partial<Settings>,
-    vlans: vlanEntries.flatMap((entry, index) => passed(vlanSchema, `vlans[${index}]`, entry)),
-    vlanIds,
-    vlanIdsComplete: vlanEntries.length > 0 && readableIds.every((id) => id !== undefined),
-    hosts,
-    hostsComplete: hostEntries.length > 0 && hosts.length === hostEntries.length,
-  };
+  return settings as Partial<Settings>;
 }
 
 // The host alone: its containers are shaped one by one, so one bad container keeps its host.
@@ -90,17 +102,28 @@ const hostAlone = hostSchema.extend({ containers: z.unknown().optional() });
 function shapeHost(path: string, entry: unknown, defaultTrunk: ShapedHost["trunk"]): ShapedHost[] {
   const host = passed(hostAlone, path, entry)[0];
   if (host === undefined) return [];
-  const { containers: _containers, ...fields } = host.value;
   const rawContainers = Array.isArray(host.raw.containers) ? host.raw.containers : [];
-  return [
-    {
-      path,
-      raw: host.raw,
-      value: fields,
-      containers: rawContainers.flatMap((container, index) => passed(containerSchema, `${path}.containers[${index}]`, container)),
-      trunk: fields.trunkInterface === undefined ? defaultTrunk : { name: fields.trunkInterface, path: `${path}.trunkInterface` },
-    },
-  ];
+  const containers = rawContainers.flatMap((container, index) => passed(containerSchema, `${path}.containers[${index}]`, container));
+  return [shapedHost(path, { ...host.value, containers: [] }, host.raw, defaultTrunk, containers)];
+}
+
+function shapedHost(
+  path: string,
+  value: HostFields,
+  raw: Record<string, unknown>,
+  defaultTrunk: ShapedHost["trunk"],
+  shapedContainers?: Entry<ContainerFields>[],
+): ShapedHost {
+  const { containers, ...fields } = value;
+  const rawContainers = (Array.isArray(raw.containers) ? raw.containers : []) as Record<string, unknown>[];
+  return {
+    path,
+    raw,
+    value: fields,
+    containers:
+      shapedContainers ?? containers.map((container, index) => ({ path: `${path}.containers[${index}]`, value: container, raw: rawContainers[index] })),
+    trunk: fields.trunkInterface === undefined ? defaultTrunk : { name: fields.trunkInterface, path: `${path}.trunkInterface` },
+  };
 }
 
 function passed<T extends z.ZodType>(schema: T, path: string, entry: unknown): Entry<z.output<T>>[] {

@@ -87,14 +87,14 @@ export const subnetsDisjoint: Rule = (config, findings) => {
 export const vlanAddressUsable: Rule = (config, findings) => {
   for (const entry of config.hosts.flatMap(vlanAddresses)) {
     const { address, prefix } = entry.block;
-    const network = formatIpv4Prefix({ address: networkOf(entry.block), prefix });
+    const network = () => formatIpv4Prefix({ address: networkOf(entry.block), prefix });
     const special = SPECIAL_BLOCKS.find((candidate) => contains(candidate.block, address));
     let message: string | undefined;
     if (prefix === 0) message = "has the prefix /0: the host would reach every address through this vlan";
     else if (special !== undefined) message = `is in ${formatIpv4Prefix(special.block)}, ${special.name}`;
     // /31 and /32 have no network or broadcast address to avoid (RFC 3021).
-    else if (prefix <= SUBNET_PREFIX_MAX && address === networkOf(entry.block)) message = `is the network address of ${network}`;
-    else if (prefix <= SUBNET_PREFIX_MAX && address === broadcastOf(entry.block)) message = `is the broadcast address of ${network}`;
+    else if (prefix <= SUBNET_PREFIX_MAX && address === networkOf(entry.block)) message = `is the network address of ${network()}`;
+    else if (prefix <= SUBNET_PREFIX_MAX && address === broadcastOf(entry.block)) message = `is the broadcast address of ${network()}`;
     if (message !== undefined) findings.add(entry.path, entry.text, message);
   }
 };

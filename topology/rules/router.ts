@@ -44,10 +44,11 @@ function usableGateways(config: Parameters<Rule>[0], findings: Parameters<Rule>[
 
 export const gatewaysOnlyOnRouter: Rule = (config, findings) => {
   const { byId, usable } = usableGateways(config, findings);
+  const owners = new Map(usable.map((vlan) => [addressOf(vlan.value.gateway), vlan]));
   for (const host of config.hosts.filter((candidate) => candidate.value.role === "docker")) {
     for (const entry of vlanAddresses(host)) {
       if (findings.isRejected(entry.path) || !byId.has(entry.vlan)) continue;
-      const owner = usable.find((vlan) => addressOf(vlan.value.gateway) === entry.block.address);
+      const owner = owners.get(entry.block.address);
       if (owner !== undefined) {
         findings.add(entry.path, entry.text, `uses the gateway of vlan ${owner.value.id}, which only the router holds`);
       }

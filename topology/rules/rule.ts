@@ -23,8 +23,20 @@ export function vlansById(config: ShapedConfig): Map<number, Entry<VlanFields>> 
   return byId;
 }
 
+// Many rules walk every host address: each host's are read once.
+const readAddresses = new WeakMap<ShapedHost, VlanAddress[]>();
+
 /** The host's vlan addresses whose key is a vlan id, in config order. */
 export function vlanAddresses(host: ShapedHost): VlanAddress[] {
+  let addresses = readAddresses.get(host);
+  if (addresses === undefined) {
+    addresses = readVlanAddresses(host);
+    readAddresses.set(host, addresses);
+  }
+  return addresses;
+}
+
+function readVlanAddresses(host: ShapedHost): VlanAddress[] {
   return Object.entries(host.value.vlanAddresses).flatMap(([key, text]) => {
     const block = parseIpv4Prefix(text);
     const vlan = toInteger(key);
