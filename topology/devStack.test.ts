@@ -32,7 +32,7 @@ function dockerHost(name: string, address: string, suffix: number, containers: H
   };
 }
 
-test("the dev stack is exactly the seed's lab", () => {
+test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
   const { project, raw } = readStackConfig(DEV_STACK);
   assert.equal(project, "macvlan-overlay");
   assert.deepEqual(parseTopology(raw), {

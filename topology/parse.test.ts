@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseTopology } from "./parse";
-import { seedConfig, topologyAfter, VLAN_30 } from "./seedConfig";
+import { devStackConfig, topologyAfter, VLAN_30 } from "./devStackConfig";
 
 // ---- accepted configs and what they become ----
 
-test("the seed config parses with no problems", () => {
-  assert.equal(parseTopology(seedConfig()).ok, true);
+test("the dev stack config parses with no problems", () => {
+  assert.equal(parseTopology(devStackConfig()).ok, true);
 });
 
 test("defaults fill every optional key of a minimal config", () => {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatProblems, parseTopology } from "./parse";
 
-import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, problem, problemsAfter, testRejected } from "./seedConfig";
+import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, problem, problemsAfter, testRejected } from "./devStackConfig";
 
 testRejected([
   // unknown keys, at every level

@@ -10,8 +10,8 @@ import type { ConfigProblem, Topology } from "./types";
 // The raw config is loosely typed on purpose: each case bends it into something wrong.
 export type RawConfig = Record<string, any>;
 
-/** The dev stack (the seed's lab) as parseTopology receives it from the stack file. */
-export function seedConfig(): RawConfig {
+/** The dev stack (Pulumi.dev.yaml, the two-VLAN lab) as parseTopology receives it from the stack file. */
+export function devStackConfig(): RawConfig {
   return {
     trunkInterface: "ens33",
     persistence: "network-scripts",
@@ -57,7 +57,7 @@ export function seedConfig(): RawConfig {
 export const VLAN_30 = { id: 30, network: "mac-net30", subnet: "172.20.0.0/24", gateway: "172.20.0.1" };
 
 export function problemsAfter(change: (config: RawConfig) => void): readonly ConfigProblem[] {
-  const config = seedConfig();
+  const config = devStackConfig();
   change(config);
   const result = parseTopology(config);
   if (result.ok) assert.fail("expected problems, the config parsed");
@@ -65,7 +65,7 @@ export function problemsAfter(change: (config: RawConfig) => void): readonly Con
 }
 
 export function topologyAfter(change: (config: RawConfig) => void): Topology {
-  const config = seedConfig();
+  const config = devStackConfig();
   change(config);
   const result = parseTopology(config);
   if (!result.ok) assert.fail(`expected no problems, got:\n${formatProblems(result.problems)}`);
@@ -108,7 +108,7 @@ export function testRejected(cases: readonly RejectedCase[]): void {
 
 /** The problems one rule alone finds in the changed dev stack, whose shape must stay valid. */
 export function ruleProblems(rule: Rule, change: (config: RawConfig) => void): readonly ConfigProblem[] {
-  const config = seedConfig();
+  const config = devStackConfig();
   change(config);
   const findings = new Findings();
   const shaped = shapeConfig(config, findings);
