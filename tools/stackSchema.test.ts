@@ -25,8 +25,8 @@ function schemaKeys(): Map<string, string> {
     for (const [name, property] of Object.entries(object.properties ?? {})) {
       const key = `${prefix}${name.slice(strip.length)}`;
       const given = property.default;
-      const cell =
-        given !== undefined ? `\`${typeof given === "string" ? given : JSON.stringify(given)}\`` : object.required?.includes(name) ? "required" : "—";
+      const shown = typeof given === "string" ? given : JSON.stringify(given);
+      const cell = given !== undefined ? `\`${shown}\`` : object.required?.includes(name) ? "required" : "—";
       keys.set(key, cell);
       if (property.type === "array" && property.items?.properties) walk(`${key}[].`, property.items, "");
       else if (property.type === "object" && property.properties && property.secret !== true) walk(`${key}.`, property, "");

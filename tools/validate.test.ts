@@ -103,6 +103,20 @@ test("a port written with a leading 0 is refused by key, with the other problems
   });
 });
 
+test("a vlan address over the management network is refused by key (SSH lockout)", () => {
+  const file = path.join(scratch, "Pulumi.lockout.yaml");
+  const text = fs.readFileSync(DEV_STACK, "utf8").replace('"10": 192.168.22.10/24', '"10": 10.213.70.10/25');
+  fs.writeFileSync(file, text);
+  assert.deepEqual(validateStackFile(file), {
+    exitCode: 1,
+    output: [
+      "hosts[0].vlanAddresses.10 10.213.70.10/25: contains hosts[0].address 10.213.70.11: " +
+        "the route it adds would take SSH to that host off its management network",
+      `${file}: 1 problem`,
+    ].join("\n"),
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -18,7 +18,12 @@ export function assembleTopology(config: ShapedConfig): Topology {
       ...(settings.sshKnownHostsFile === undefined ? {} : { knownHostsFile: settings.sshKnownHostsFile }),
     },
     vlans: config.vlans
-      .map((vlan) => ({ id: vlan.value.id, network: vlan.value.network, subnet: toCidr(parseIpv4Prefix(vlan.value.subnet) as Ipv4Prefix), gateway: vlan.value.gateway }))
+      .map(({ value }) => ({
+        id: value.id,
+        network: value.network,
+        subnet: toCidr(parseIpv4Prefix(value.subnet) as Ipv4Prefix),
+        gateway: value.gateway,
+      }))
       .sort((a, b) => a.id - b.id),
     hosts: config.hosts.map((host) => assembleHost(config, host)),
     ...(router === undefined ? {} : { router: { host: router.value.name, masquerade: settings.router?.masquerade ?? true } }),

@@ -34,11 +34,10 @@ const hostPlan = fc.record({
 });
 
 const configPlan = fc.record({
-  vlans: fc.uniqueArray(fc.record({ id: fc.integer({ min: 1, max: 4094 }), prefix: fc.constantFrom(...PREFIXES), gateway: fc.nat(), idAsText: fc.boolean() }), {
-    minLength: 1,
-    maxLength: VLANS_MAX,
-    selector: (vlan) => vlan.id,
-  }),
+  vlans: fc.uniqueArray(
+    fc.record({ id: fc.integer({ min: 1, max: 4094 }), prefix: fc.constantFrom(...PREFIXES), gateway: fc.nat(), idAsText: fc.boolean() }),
+    { minLength: 1, maxLength: VLANS_MAX, selector: (vlan) => vlan.id },
+  ),
   hosts: fc.array(hostPlan, { minLength: 1, maxLength: 4 }),
   router: fc.option(fc.option(fc.boolean(), { nil: undefined }), { nil: null }),
 });

@@ -233,3 +233,21 @@ test("formatProblems writes one line per problem, the value after the path when 
   );
   assert.equal(formatProblems([]), "");
 });
+
+test("a secret is never shown, under any key and at any depth", () => {
+  const problems = problemsAfter((c) => {
+    c.sshPrivatekey = { secure: "v1:c2VjcmV0" };
+    c.sshUser = { secure: "v1:dXNlcg==" };
+    c.hosts[0].password = { secure: "v1:cGFzcw==" };
+    c.router.masquerade = { secure: "v1:dHJ1ZQ==" };
+    c.hosts[1].containers = { first: { secure: "v1:Ym94" } };
+  });
+  assert.deepEqual(problems, [
+    problem("hosts[0].password", "(secret)", "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers)"),
+    problem("sshPrivatekey", "(secret)", KNOWN_TOP_LEVEL),
+    problem("sshUser", "(secret)", "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -"),
+    problem("hosts[1].containers", '{"first":"(secret)"}', "must be a list of containers {name, vlan, ip, image}"),
+    problem("router.masquerade", "(secret)", "must be true or false"),
+  ]);
+  assert.ok(!formatProblems(problems).includes("v1:"));
+});

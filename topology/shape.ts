@@ -2,7 +2,7 @@
 // passed (each vlan, host and container on its own) for the rules to look at.
 
 import { z } from "zod";
-import { Findings, isMapping, isSecret, keyPath, SECRET_SHOWN } from "./problems";
+import { Findings, isMapping, isSecret, keyPath, renderValue, SECRET_SHOWN } from "./problems";
 import {
   configFields,
   configSchema,
@@ -132,48 +132,41 @@ function passed<T extends z.ZodType>(schema: T, path: string, entry: unknown): E
 }
 
 function reportIssues(findings: Findings, raw: Record<string, unknown>, issues: readonly z.core.$ZodIssue[], vlans: string): void {
-  const unknownKeys: [string, unknown, string][] = [];
-  const others: [string, unknown, string][] = [];
+  // Each problem as [path, value as shown, message].
+  const unknownKeys: [string, string, string][] = [];
+  const others: [string, string, string][] = [];
   for (const issue of issues) {
     const path = issue.path.filter((part): part is string | number => typeof part !== "symbol");
     const message = issue.message.replace(DEFINED_VLANS, vlans);
     if (issue.code === "unrecognized_keys") {
       const parent = valueAt(raw, path) as Record<string, unknown>;
       const parentPath = path.length === 0 ? "" : pathText(path);
-      for (const key of issue.keys) unknownKeys.push([keyPath(parentPath, key), parent[key], message]);
-      continue;
-    }
-    const secretAt = secretPrefix(raw, path);
-    if (secretAt !== undefined) {
+      for (const key of issue.keys) unknownKeys.push([keyPath(parentPath, key), renderValue(parent[key]), message]);
+    } else if (isSecretKey(raw, path)) {
       // A secret is named by its key and never shown, whatever inside it is wrong.
-      others.push([pathText(path.slice(0, secretAt)), shownSecret(valueAt(raw, path.slice(0, secretAt))), message]);
-      continue;
+      others.push([pathText(path.slice(0, 1)), shownSecret(raw[path[0]]), message]);
+    } else {
+      const value = valueAt(raw, path);
+      const required = value === undefined && !message.startsWith("is required");
+      others.push([pathText(path), renderValue(value), required ? "is required" : message]);
     }
-    const value = valueAt(raw, path);
-    const required = value === undefined && !message.startsWith("is required");
-    others.push([pathText(path), value, required ? "is required" : message]);
   }
   // Unknown keys first: they often explain the other problems (a misspelt key is also a missing one).
-  for (const [path, value, message] of [...unknownKeys, ...others]) {
-    if (value !== null && typeof value === "object" && SHOWN in value) findings.addShown(path, String(value[SHOWN]), message);
-    else findings.add(path, value, message);
-  }
+  for (const [path, shown, message] of [...unknownKeys, ...others]) findings.addShown(path, shown, message);
 }
-
-const SHOWN = Symbol("shown");
 
 /** How a secret key's value is named in a message: never its text. */
-function shownSecret(value: unknown): { [SHOWN]: string } {
-  if (isSecret(value)) return { [SHOWN]: SECRET_SHOWN };
-  return { [SHOWN]: typeof value === "string" ? "(plaintext, not shown)" : "(not shown)" };
+function shownSecret(value: unknown): string {
+  if (isSecret(value)) return SECRET_SHOWN;
+  return typeof value === "string" ? "(plaintext, not shown)" : "(not shown)";
 }
 
-/** 1 when the path goes through a top-level key declared secret or holding a secret, else undefined. */
-function secretPrefix(raw: Record<string, unknown>, path: readonly (string | number)[]): number | undefined {
+/** True when the path lies under a top-level key declared secret, or one whose value is a secret. */
+function isSecretKey(raw: Record<string, unknown>, path: readonly (string | number)[]): boolean {
   const top = path[0];
-  if (typeof top !== "string") return undefined;
+  if (typeof top !== "string") return false;
   const schema = Object.hasOwn(configFields, top) ? (configFields[top as keyof typeof configFields] as z.ZodType) : undefined;
-  return schema?.meta()?.secret === true || isSecret(raw[top]) ? 1 : undefined;
+  return schema?.meta()?.secret === true || isSecret(raw[top]);
 }
 
 function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {

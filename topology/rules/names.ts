@@ -16,8 +16,10 @@ const RESERVED_INTERFACES = ["lo", "all", "default"];
 
 /** The trunks in effect: the top-level one and each host's own, each with the key that set it. */
 function trunks(config: ShapedConfig) {
-  const given = config.raw.trunkInterface === undefined || config.settings.trunkInterface === undefined ? [] : [{ name: config.settings.trunkInterface, path: "trunkInterface" }];
-  return [...given, ...config.hosts.flatMap((host) => (host.trunk === undefined || host.trunk.path === "trunkInterface" ? [] : [host.trunk]))];
+  const top = config.settings.trunkInterface;
+  const given = config.raw.trunkInterface === undefined || top === undefined ? [] : [{ name: top, path: "trunkInterface" }];
+  const own = config.hosts.flatMap((host) => (host.trunk === undefined || host.trunk.path === "trunkInterface" ? [] : [host.trunk]));
+  return [...given, ...own];
 }
 
 export const trunkNameAllowed: Rule = (config, findings) => {
@@ -85,7 +87,8 @@ export const passthruOnePerParent: Rule = (config, findings) => {
       if (earlier === undefined) first.set(vlan, container.path);
       else {
         const parent = host.trunk === undefined ? `the vlan ${vlan} device` : `${host.trunk.name}.${vlan}`;
-        findings.add(`${container.path}.vlan`, container.raw.vlan, `shares ${parent} with ${earlier}: macvlanMode passthru allows one container per parent device`);
+        const message = `shares ${parent} with ${earlier}: macvlanMode passthru allows one container per parent device`;
+        findings.add(`${container.path}.vlan`, container.raw.vlan, message);
       }
     }
   }
