@@ -2,7 +2,7 @@
 
 import * as fs from "fs";
 import { StackFileError, readStackConfig, type StackConfig } from "../config/stackFile";
-import { formatProblems, parseTopology } from "../topology";
+import { type Topology, formatProblems, parseTopology } from "../topology";
 
 const USAGE = "usage: npm run validate -- Pulumi.<stack>.yaml";
 
@@ -14,28 +14,39 @@ export interface ValidationReport {
 }
 
 export function validateStackFile(path: string): ValidationReport {
-  if (!fs.existsSync(path)) return { exitCode: 2, output: `${path}: no such file` };
+  const loaded = loadStackTopology(path);
+  if (!loaded.ok) return loaded.report;
+  const { hosts, vlans } = loaded.topology;
+  const containers = hosts.reduce((total, host) => total + host.containers.length, 0);
+  return {
+    exitCode: 0,
+    output: `${path}: ok (${count(hosts.length, "host")}, ${count(vlans.length, "vlan")}, ${count(containers, "container")})`,
+  };
+}
+
+/** The stack file's validated topology, or the report validate prints for it (exit 1 or 2). */
+export function loadStackTopology(
+  path: string,
+): { readonly ok: true; readonly topology: Topology } | { readonly ok: false; readonly report: ValidationReport } {
+  if (!fs.existsSync(path)) return { ok: false, report: { exitCode: 2, output: `${path}: no such file` } };
 
   let stack: StackConfig;
   try {
     stack = readStackConfig(path);
   } catch (error) {
     if (!(error instanceof StackFileError)) throw error;
-    if (error.reason === "unreadable") return { exitCode: 2, output: error.message };
-    return { exitCode: 1, output: `${error.message}\n${path}: ${count(1, "problem")}` };
+    if (error.reason === "unreadable") return { ok: false, report: { exitCode: 2, output: error.message } };
+    return { ok: false, report: { exitCode: 1, output: `${error.message}\n${path}: ${count(1, "problem")}` } };
   }
 
   const result = parseTopology(stack.raw);
+  // Numbers the Pulumi CLI would read differently come first: they may explain the other problems.
   const problems = [...stack.literalProblems, ...(result.ok ? [] : result.problems)];
   if (!result.ok || problems.length > 0) {
-    return { exitCode: 1, output: `${formatProblems(problems)}\n${path}: ${count(problems.length, "problem")}` };
+    const output = `${formatProblems(problems)}\n${path}: ${count(problems.length, "problem")}`;
+    return { ok: false, report: { exitCode: 1, output } };
   }
-  const { hosts, vlans } = result.topology;
-  const containers = hosts.reduce((total, host) => total + host.containers.length, 0);
-  return {
-    exitCode: 0,
-    output: `${path}: ok (${count(hosts.length, "host")}, ${count(vlans.length, "vlan")}, ${count(containers, "container")})`,
-  };
+  return { ok: true, topology: result.topology };
 }
 
 /** Runs the command line: one stack file argument. */
