@@ -13,8 +13,6 @@ import { ambiguousLiterals } from "./yamlLiterals";
 
 export { PROJECT };
 
-/** Keys whose values Pulumi hands over as JSON text (objects, lists, booleans). */
-const JSON_KEYS = new Set(["vlans", "hosts", "router", "verify"]);
 /** What the parser sees in place of a secret value: the shape of a secret, not its text. */
 const SECRET_PLACEHOLDER = { secure: "[secret]" };
 
@@ -33,7 +31,7 @@ export function readProgramConfig(): ProgramConfig {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     // Whatever the key's name, even a misspelt one, its secret value never reaches a message.
-    raw[key] = isSecret(fullKey) ? SECRET_PLACEHOLDER : JSON_KEYS.has(key) ? parseJsonOrKeep(text) : text;
+    raw[key] = isSecret(fullKey) ? SECRET_PLACEHOLDER : structuredOrText(text);
   }
 
   const literalProblems = stackFileLiterals();
@@ -94,7 +92,9 @@ function secretKeyTest(): (fullKey: string) => boolean {
   return (key) => Array.isArray(listed) && listed.includes(key);
 }
 
-function parseJsonOrKeep(text: string): unknown {
+/** Pulumi hands over objects and lists as JSON text, everything else as the text itself ("10", "true"). */
+function structuredOrText(text: string): unknown {
+  if (!text.startsWith("{") && !text.startsWith("[")) return text;
   try {
     return JSON.parse(text);
   } catch {
