@@ -251,3 +251,18 @@ test("a secret is never shown, under any key and at any depth", () => {
   ]);
   assert.ok(!formatProblems(problems).includes("v1:"));
 });
+
+test("the containers of a host that fails its shape are still checked, in config order", () => {
+  assert.deepEqual(
+    problemsAfter((c) => {
+      c.hosts[1].address = "0x7f.0.0.1";
+      c.hosts[1].containers[1].name = "b";
+      c.hosts[1].containers[0].ip = "172.18.0.2";
+    }),
+    [
+      problem("hosts[1].address", "0x7f.0.0.1", "must be an IPv4 address or a DNS name"),
+      problem("hosts[1].containers[1].name", "b", "must be a Docker name of at least 2 characters"),
+      problem("hosts[1].containers[0].ip", "172.18.0.2", "is already used by hosts[0].containers[0].ip on vlan 10"),
+    ],
+  );
+});

@@ -48,6 +48,8 @@ export interface ShapedConfig {
   readonly hosts: readonly ShapedHost[];
   /** True when every host passed, so rules about the set of hosts (roles) may speak. */
   readonly hostsComplete: boolean;
+  /** The containers that passed on hosts that did not: checked on their own and against the others. */
+  readonly strayContainers: readonly Entry<ContainerFields>[];
 }
 
 /** Every top-level key: its schema problems go to `findings`; returns what passed, or nothing if the config is no mapping. */
@@ -82,6 +84,7 @@ export function shapeConfig(raw: unknown, findings: Findings): ShapedConfig | un
     vlanIdsComplete: vlanEntries.length > 0 && readableIds.every((id) => id !== undefined),
     hosts,
     hostsComplete: hostEntries.length > 0 && hosts.length === hostEntries.length,
+    strayContainers: result.success ? [] : hostEntries.flatMap((entry, index) => strayContainers(`hosts[${index}]`, entry)),
   };
 }
 
@@ -102,9 +105,16 @@ const hostAlone = hostSchema.extend({ containers: z.unknown().optional() });
 function shapeHost(path: string, entry: unknown, defaultTrunk: ShapedHost["trunk"]): ShapedHost[] {
   const host = passed(hostAlone, path, entry)[0];
   if (host === undefined) return [];
-  const rawContainers = Array.isArray(host.raw.containers) ? host.raw.containers : [];
-  const containers = rawContainers.flatMap((container, index) => passed(containerSchema, `${path}.containers[${index}]`, container));
-  return [shapedHost(path, { ...host.value, containers: [] }, host.raw, defaultTrunk, containers)];
+  return [shapedHost(path, { ...host.value, containers: [] }, host.raw, defaultTrunk, shapeContainers(path, host.raw))];
+}
+
+function shapeContainers(hostPath: string, host: Record<string, unknown>): Entry<ContainerFields>[] {
+  const listed = Array.isArray(host.containers) ? host.containers : [];
+  return listed.flatMap((container, index) => passed(containerSchema, `${hostPath}.containers[${index}]`, container));
+}
+
+function strayContainers(hostPath: string, entry: unknown): Entry<ContainerFields>[] {
+  return isMapping(entry) && !hostAlone.safeParse(entry).success ? shapeContainers(hostPath, entry) : [];
 }
 
 function shapedHost(

@@ -53,6 +53,15 @@ export function addressOf(text: string): number {
   return parseIpv4(text) as number;
 }
 
+/** Every container that passed its shape, in config order, on hosts that passed or not. */
 export function containers(config: ShapedConfig): Entry<ContainerFields>[] {
-  return config.hosts.flatMap((host) => host.containers);
+  const all = [...config.hosts.flatMap((host) => host.containers), ...config.strayContainers];
+  return config.strayContainers.length === 0 ? all : all.sort((a, b) => comparePaths(a.path, b.path));
+}
+
+/** hosts[2].containers[10] after hosts[2].containers[9]: by each index in turn. */
+function comparePaths(a: string, b: string): number {
+  const indexes = (path: string) => [...path.matchAll(/\[(\d+)\]/g)].map((match) => Number(match[1]));
+  const [x, y] = [indexes(a), indexes(b)];
+  return x[0] - y[0] || x[1] - y[1];
 }
