@@ -65,3 +65,13 @@ test("the JSON Schema allows a secret only as { secure } and provider keys under
   assert.equal(config.additionalProperties, false);
   assert.deepEqual(config.required, [`${PREFIX}vlans`, `${PREFIX}hosts`]);
 });
+
+test("every key of the dev stack file is one the JSON Schema declares", () => {
+  const schema = stackFileSchema() as { properties: Record<string, { properties?: Record<string, unknown> }> };
+  const text = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8");
+  const configKeys = [...text.matchAll(/^ {2}([A-Za-z0-9-]+:[A-Za-z]+):/gm)].map((match) => match[1]);
+  assert.ok(configKeys.length >= 8, `found only ${configKeys.join(", ")}`);
+  for (const key of configKeys) assert.ok(key in (schema.properties.config.properties ?? {}), `${key} is not in the schema`);
+  const topLevel = [...text.matchAll(/^([a-z]+):/gm)].map((match) => match[1]);
+  for (const key of topLevel) assert.ok(key in schema.properties, `${key} is not in the schema`);
+});
