@@ -32,7 +32,7 @@ const IMAGE_REFERENCE = new RegExp(
 /** Stands in a message for the list of defined vlan ids, which only the whole config knows. */
 export const DEFINED_VLANS = "\u0000defined vlans\u0000";
 
-export const MESSAGES = {
+const MESSAGES = {
   interfaceName: `must be a Linux interface name: 1–${INTERFACE_NAME_MAX} characters of A-Z a-z 0-9 _ . -`,
   dockerName: "must be a Docker name: a letter or digit, then A-Z a-z 0-9 _ . -",
   vlanReference: `is not a vlan id: use the id of one of vlans (${DEFINED_VLANS})`,
@@ -96,12 +96,12 @@ const interfaceAddress = text(
 const vlanReference = integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, MESSAGES.vlanReference);
 
 /** A Pulumi secret: the stack file holds `{ secure: ciphertext }`, never the value. */
-export function secretValue(key: string) {
-  return z
-    .strictObject(
-      { secure: z.string({ error: MESSAGES.secret(key) }).min(1, { error: MESSAGES.secret(key) }) },
-      { error: (issue) => (typeof issue.input === "string" ? MESSAGES.plaintextSecret(key) : MESSAGES.secret(key)) },
-    );
+function secretValue(key: string) {
+  const secure = z.string({ error: MESSAGES.secret(key) }).min(1, { error: MESSAGES.secret(key) });
+  return z.strictObject(
+    { secure },
+    { error: (issue) => (typeof issue.input === "string" ? MESSAGES.plaintextSecret(key) : MESSAGES.secret(key)) },
+  );
 }
 
 export const vlanSchema = mapping({
