@@ -62,3 +62,18 @@ test("a secret value in a known key that is not secret in the schema is not show
   assert.equal(result.error, "invalid stack configuration:\nsshUser (secret): must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -");
   assert.deepEqual(result.resources, []);
 });
+
+test("the program refuses the SSH lockout and a one-character container name before any resource", () => {
+  const { cwd, stackFile } = project("lockout", (text) =>
+    text.replace('"10": 192.168.22.10/24', '"10": 10.213.70.10/25').replace("name: bbox40", "name: b"),
+  );
+  const result = evaluate({ stackFile, cwd });
+  assert.equal(
+    result.error,
+    "invalid stack configuration:\n" +
+      "hosts[1].containers[1].name b: must be a Docker name of at least 2 characters\n" +
+      "hosts[0].vlanAddresses.10 10.213.70.10/25: contains hosts[0].address 10.213.70.11: " +
+      "the route it adds would take SSH to that host off its management network",
+  );
+  assert.deepEqual(result.resources, []);
+});
