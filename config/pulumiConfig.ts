@@ -1,13 +1,20 @@
 // Reads this project's keys from the running Pulumi program's config into the raw form the
-// topology parser takes; the SSH key text stays an Output secret and never enters the topology.
+// topology parser takes; every secret value is replaced before validation, so no message shows it.
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parseDocument } from "yaml";
 
+import { formatProblems, parseTopology } from "../topology";
+import type { ConfigProblem } from "../topology/types";
 import { PROJECT } from "./project";
+import { configKeyPath } from "./stackFile";
+import { ambiguousLiterals } from "./yamlLiterals";
 
 export { PROJECT };
 
-/** Keys whose values Pulumi hands over as JSON text (objects, lists, booleans). */
-const JSON_KEYS = new Set(["vlans", "hosts", "router", "verify"]);
+/** What the parser sees in place of a secret value: the shape of a secret, not its text. */
+const SECRET_PLACEHOLDER = { secure: "[secret]" };
 
 export interface ProgramConfig {
   raw: Record<string, unknown>;
@@ -15,27 +22,79 @@ export interface ProgramConfig {
   privateKeySecret?: pulumi.Output<string>;
 }
 
+/** Throws, naming each key, when the stack file writes a number the CLI and `validate` read differently. */
 export function readProgramConfig(): ProgramConfig {
   const raw: Record<string, unknown> = {};
   const prefix = `${PROJECT}:`;
+  const isSecret = secretKeyTest();
   for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
-    if (!fullKey.startsWith(prefix)) {
-      continue;
-    }
+    if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
-    raw[key] = JSON_KEYS.has(key) ? parseJsonOrKeep(text) : text;
+    // Whatever the key's name, even a misspelt one, its secret value never reaches a message.
+    raw[key] = isSecret(fullKey) ? SECRET_PLACEHOLDER : structuredOrText(text);
+  }
+
+  const literalProblems = stackFileLiterals();
+  if (literalProblems.length > 0) {
+    const parsed = parseTopology(raw);
+    const problems = [...literalProblems, ...(parsed.ok ? [] : parsed.problems)];
+    throw new Error(`invalid stack configuration:\n${formatProblems(problems)}`);
   }
 
   let privateKeySecret: pulumi.Output<string> | undefined;
   if ("sshPrivateKey" in raw) {
     // The parser only needs to know it is there; the value itself stays an Output secret.
-    raw.sshPrivateKey = { secure: "[secret]" };
+    raw.sshPrivateKey = SECRET_PLACEHOLDER;
     privateKeySecret = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
   }
   return { raw, privateKeySecret };
 }
 
-function parseJsonOrKeep(text: string): unknown {
+/**
+ * The CLI hands the program JSON, already read by go-yaml; only the stack file itself shows how a
+ * number was written. Without the file (config from elsewhere) there is nothing to compare.
+ */
+function stackFileLiterals(): ConfigProblem[] {
+  const name = `Pulumi.${pulumi.getStack()}.yaml`;
+  // The project folder is the root directory Pulumi reports; under test mocks that is a placeholder,
+  // and the program's working folder is the project folder.
+  const folders = [pulumi.runtime.getRootDirectory(), process.cwd()].filter((folder) => folder !== "");
+  for (const folder of folders) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(folder, stackConfigDir(folder), name), "utf8");
+    } catch {
+      continue;
+    }
+    const document = parseDocument(text);
+    return document.errors.length > 0 ? [] : ambiguousLiterals(document, configKeyPath);
+  }
+  return [];
+}
+
+/** Pulumi.yaml may keep stack files in a sub-folder (`stackConfigDir`). */
+function stackConfigDir(folder: string): string {
+  try {
+    const project: unknown = parseDocument(fs.readFileSync(path.join(folder, "Pulumi.yaml"), "utf8")).toJS();
+    const dir = (project as { stackConfigDir?: unknown } | null)?.stackConfigDir;
+    return typeof dir === "string" ? dir : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Which full keys hold secrets: the SDK knows, but exports the test only at runtime. */
+function secretKeyTest(): (fullKey: string) => boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+  if (typeof runtime.isConfigSecret === "function") return runtime.isConfigSecret;
+  // The engine passes the same list in this variable.
+  const listed: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]");
+  return (key) => Array.isArray(listed) && listed.includes(key);
+}
+
+/** Pulumi hands over objects and lists as JSON text, everything else as the text itself ("10", "true"). */
+function structuredOrText(text: string): unknown {
+  if (!text.startsWith("{") && !text.startsWith("[")) return text;
   try {
     return JSON.parse(text);
   } catch {

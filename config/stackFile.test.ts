@@ -45,6 +45,7 @@ test("project keys lose their prefix, other projects' keys keep it, provider key
       trunkInterface: "eth0",
       "otherproj:foo": "bar",
     },
+    literalProblems: [],
   });
 });
 
@@ -105,4 +106,39 @@ test("a file that cannot be read is an unreadable error naming the file", () => 
     (error: unknown) =>
       error instanceof StackFileError && error.reason === "unreadable" && error.message.startsWith(`${file}: cannot read: ENOENT`),
   );
+});
+
+test("numbers written with a leading 0, an _ or 0b are named by key path, quoted text and other providers are not", () => {
+  const file = stackFile(
+    [
+      "config:",
+      "  macvlan-overlay:vlans:",
+      "    - { id: 010, network: mac-net10, subnet: 172.18.0.0/24, gateway: 172.18.0.1 }",
+      "  macvlan-overlay:hosts:",
+      '    - { port: 022, vlanAddresses: { 010: 192.168.22.10/24, "020": 192.168.23.10/24 } }',
+      "    - { port: 2_222, name: \"0022\" }",
+      "    - { port: 0b10110 }",
+      "  verify: 00",
+      "  docker:port: 022",
+      "  macvlan-overlay:ok: [0, 10, 0.5, -1, 0x1F, 1e3]",
+      "",
+    ].join("\n"),
+  );
+  const octal = "a leading 0 makes it octal to the Pulumi CLI (YAML 1.1) and decimal to validate (YAML 1.2): drop the 0, or quote the text";
+  assert.deepEqual(readStackConfig(file).literalProblems, [
+    { path: "vlans[0].id", value: "010", message: octal },
+    { path: "hosts[0].port", value: "022", message: octal },
+    { path: "hosts[0].vlanAddresses.010", value: "010", message: octal },
+    {
+      path: "hosts[1].port",
+      value: "2_222",
+      message: "the Pulumi CLI (YAML 1.1) reads digits with _ as a number, validate (YAML 1.2) as text: write the digits without _",
+    },
+    {
+      path: "hosts[2].port",
+      value: "0b10110",
+      message: "the Pulumi CLI (YAML 1.1) reads 0b as a binary number, validate (YAML 1.2) as text: write it in decimal",
+    },
+    { path: "verify", value: "00", message: octal },
+  ]);
 });

@@ -1,10 +1,12 @@
 // Reads a Pulumi.<stack>.yaml into the raw config parseTopology takes, for checks outside `pulumi up`.
 
 import * as fs from "fs";
-import { parse as parseYaml } from "yaml";
+import { parseDocument, type Document } from "yaml";
+import type { ConfigProblem } from "../topology/types";
 
 // Also declared in config/pulumiConfig.ts; not imported from there, which would load @pulumi/pulumi into the CLI.
 import { PROJECT } from "./project";
+import { ambiguousLiterals } from "./yamlLiterals";
 
 // Keys of providers the stack may configure; they are not ours to validate.
 const PROVIDER_NAMESPACES = ["docker", "command", "random", "pulumi"];
@@ -13,6 +15,8 @@ export interface StackConfig {
   readonly project: string;
   /** Project keys without the `macvlan-overlay:` prefix; keys of other projects under their full name. */
   readonly raw: Record<string, unknown>;
+  /** Numbers written so that the Pulumi CLI and a YAML 1.2 reader read them differently, by key path. */
+  readonly literalProblems: readonly ConfigProblem[];
 }
 
 /** Why a stack file gave no config: it could not be read at all, or it is not a stack file. */
@@ -27,6 +31,15 @@ export class StackFileError extends Error {
   }
 }
 
+/** The key path a config key has in problems (`hosts`, `otherproj:foo`), or undefined for a provider's key. */
+export function configKeyPath(key: string): string | undefined {
+  const colon = key.indexOf(":");
+  const namespace = colon < 0 ? PROJECT : key.slice(0, colon);
+  if (namespace === PROJECT) return colon < 0 ? key : key.slice(colon + 1);
+  // Another project's key stays under its full name, so the validation names it as unknown.
+  return PROVIDER_NAMESPACES.includes(namespace) ? undefined : key;
+}
+
 export function readStackConfig(path: string): StackConfig {
   let text: string;
   try {
@@ -35,28 +48,23 @@ export function readStackConfig(path: string): StackConfig {
     throw new StackFileError(path, "unreadable", `cannot read: ${(error as Error).message}`);
   }
 
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (error) {
-    throw new StackFileError(path, "invalid", `not valid YAML: ${(error as Error).message}`);
-  }
-  if (document === null || document === undefined) return { project: PROJECT, raw: {} };
-  if (!isMapping(document)) throw new StackFileError(path, "invalid", "must be a YAML mapping with a config: key");
+  const document: Document = parseDocument(text);
+  if (document.errors.length > 0) throw new StackFileError(path, "invalid", `not valid YAML: ${document.errors[0].message}`);
+  const contents: unknown = document.toJS();
+  const empty = { project: PROJECT, raw: {}, literalProblems: [] };
+  if (contents === null || contents === undefined) return empty;
+  if (!isMapping(contents)) throw new StackFileError(path, "invalid", "must be a YAML mapping with a config: key");
 
-  const config = document.config;
-  if (config === undefined || config === null) return { project: PROJECT, raw: {} };
+  const config = contents.config;
+  if (config === undefined || config === null) return empty;
   if (!isMapping(config)) throw new StackFileError(path, "invalid", "config: must be a mapping of keys to values");
 
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    const colon = key.indexOf(":");
-    const namespace = colon < 0 ? PROJECT : key.slice(0, colon);
-    if (namespace === PROJECT) raw[colon < 0 ? key : key.slice(colon + 1)] = value;
-    // Another project's key stays under its full name, so the validation names it as unknown.
-    else if (!PROVIDER_NAMESPACES.includes(namespace)) raw[key] = value;
+    const keyPath = configKeyPath(key);
+    if (keyPath !== undefined) raw[keyPath] = value;
   }
-  return { project: PROJECT, raw };
+  return { project: PROJECT, raw, literalProblems: ambiguousLiterals(document, configKeyPath) };
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

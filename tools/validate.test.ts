@@ -88,6 +88,35 @@ test("the compiled command exits 0, 1 and 2 and writes to stdout only on success
   assert.deepEqual([usage.status, usage.stderr], [2, "usage: npm run validate -- Pulumi.<stack>.yaml\n"]);
 });
 
+test("a port written with a leading 0 is refused by key, with the other problems", () => {
+  const file = path.join(scratch, "Pulumi.octal.yaml");
+  const text = fs.readFileSync(DEV_STACK, "utf8").replace("role: docker\n", "role: docker\n      port: 022\n");
+  fs.writeFileSync(file, `${text}  macvlan-overlay:sshPrivatekey:\n    secure: v1:c2VjcmV0Cg==\n`);
+  assert.deepEqual(validateStackFile(file), {
+    exitCode: 1,
+    output: [
+      "hosts[0].port 022: a leading 0 makes it octal to the Pulumi CLI (YAML 1.1) and decimal to validate (YAML 1.2): drop the 0, or quote the text",
+      "sshPrivatekey (secret): is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
+        "sshKnownHostsFile, vlans, hosts, router, macvlanMode, verify)",
+      `${file}: 2 problems`,
+    ].join("\n"),
+  });
+});
+
+test("a vlan address over the management network is refused by key (SSH lockout)", () => {
+  const file = path.join(scratch, "Pulumi.lockout.yaml");
+  const text = fs.readFileSync(DEV_STACK, "utf8").replace('"10": 192.168.22.10/24', '"10": 10.213.70.10/25');
+  fs.writeFileSync(file, text);
+  assert.deepEqual(validateStackFile(file), {
+    exitCode: 1,
+    output: [
+      "hosts[0].vlanAddresses.10 10.213.70.10/25: contains hosts[0].address 10.213.70.11: " +
+        "the route it adds would take SSH to that host off its management network",
+      `${file}: 1 problem`,
+    ].join("\n"),
+  });
+});
+
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,7 +1,7 @@
 // Checks a Pulumi.<stack>.yaml against the topology rules without Pulumi: `npm run validate -- Pulumi.dev.yaml`.
 
 import * as fs from "fs";
-import { StackFileError, readStackConfig } from "../config/stackFile";
+import { StackFileError, readStackConfig, type StackConfig } from "../config/stackFile";
 import { type Topology, formatProblems, parseTopology } from "../topology";
 
 const USAGE = "usage: npm run validate -- Pulumi.<stack>.yaml";
@@ -30,18 +30,20 @@ export function loadStackTopology(
 ): { readonly ok: true; readonly topology: Topology } | { readonly ok: false; readonly report: ValidationReport } {
   if (!fs.existsSync(path)) return { ok: false, report: { exitCode: 2, output: `${path}: no such file` } };
 
-  let raw: Record<string, unknown>;
+  let stack: StackConfig;
   try {
-    raw = readStackConfig(path).raw;
+    stack = readStackConfig(path);
   } catch (error) {
     if (!(error instanceof StackFileError)) throw error;
     if (error.reason === "unreadable") return { ok: false, report: { exitCode: 2, output: error.message } };
     return { ok: false, report: { exitCode: 1, output: `${error.message}\n${path}: ${count(1, "problem")}` } };
   }
 
-  const result = parseTopology(raw);
-  if (!result.ok) {
-    const output = `${formatProblems(result.problems)}\n${path}: ${count(result.problems.length, "problem")}`;
+  const result = parseTopology(stack.raw);
+  // Numbers the Pulumi CLI would read differently come first: they may explain the other problems.
+  const problems = [...stack.literalProblems, ...(result.ok ? [] : result.problems)];
+  if (!result.ok || problems.length > 0) {
+    const output = `${formatProblems(problems)}\n${path}: ${count(problems.length, "problem")}`;
     return { ok: false, report: { exitCode: 1, output } };
   }
   return { ok: true, topology: result.topology };

@@ -1,7 +1,15 @@
 // Which pings prove the overlay works: every container to every other container, expected to
 // answer when they share a VLAN or a router joins their VLANs.
-import type { Probe } from "../components/scripts/connectivityCheck";
 import type { Topology } from "./types";
+
+export interface Probe {
+  /** Container the ping runs in. */
+  readonly from: string;
+  /** Container pinged, by name (for the output line). */
+  readonly to: string;
+  readonly toIp: string;
+  readonly expectReachable: boolean;
+}
 
 /** The probes run from the containers of one host, in config order. */
 export function connectivityProbes(topology: Topology, hostName: string): Probe[] {

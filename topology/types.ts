@@ -22,7 +22,7 @@ export interface InterfaceAddress {
   readonly address: string;
   /** 24 */
   readonly prefix: number;
-  /** "192.168.22.0" (the seed's ifcfg NETWORK=). */
+  /** "192.168.22.0" (NETWORK= of a RHEL 7 ifcfg file). */
   readonly network: string;
 }
 
@@ -39,6 +39,8 @@ export interface Vlan {
 export interface Container {
   /** Docker container name, unique across all hosts ("bbox10"). */
   readonly name: string;
+  /** Stable identity of the container on its host (config `key`, default its name); unique per host. */
+  readonly key: string;
   readonly vlan: number;
   /** Static IPv4 address inside the VLAN's subnet ("172.18.0.2"). */
   readonly ip: string;

@@ -1,16 +1,10 @@
 // The seed's verification: containers ping each other. Runs on a docker host, changes nothing,
 // runs every probe, and exits 1 at the end if any result differs from what the topology expects.
 
+import type { Probe } from "../../topology/probes";
 import { joinScript, prelude, shellQuote } from "./shell";
 
-export interface Probe {
-  /** Container the ping runs in. */
-  readonly from: string;
-  /** Container pinged, by name (for the output line). */
-  readonly to: string;
-  readonly toIp: string;
-  readonly expectReachable: boolean;
-}
+export type { Probe };
 
 export interface ConnectivityCheckArgs {
   readonly probes: readonly Probe[];
