@@ -7,12 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { dockerSshOptions } from "../components/overlayHost";
 import { renderConnectivityCheck } from "../components/scripts/connectivityCheck";
-import { StackFileError, readStackConfig } from "../config/stackFile";
 import { expectedHostState, type KnownMacs } from "../doctor/expected";
 import { parseFacts, renderFactsScript } from "../doctor/facts";
 import { compare, type Finding, pingFindings, renderTable } from "../doctor/report";
-import { formatProblems, type Host, parseTopology, type Topology } from "../topology";
+import { type Host, type Topology } from "../topology";
 import { connectivityProbes } from "../topology/probes";
+import { loadStackTopology } from "./validate";
 
 const USAGE = "usage: npm run doctor -- Pulumi.<stack>.yaml [--outputs <pulumi stack output --json file>]";
 
@@ -93,16 +93,9 @@ export function examineHost(topology: Topology, host: Host, shell: HostShell, ma
 }
 
 export function runDoctor(options: DoctorOptions, shellFor: (topology: Topology) => HostShell, log: (line: string) => void): { exitCode: number; report: string } {
-  let raw: Record<string, unknown>;
-  try {
-    raw = readStackConfig(options.stackFile).raw;
-  } catch (error) {
-    if (error instanceof StackFileError) return { exitCode: 2, report: error.message };
-    throw error;
-  }
-  const parsed = parseTopology(raw);
-  if (!parsed.ok) return { exitCode: 1, report: formatProblems(parsed.problems) };
-  const topology = parsed.topology;
+  const loaded = loadStackTopology(options.stackFile);
+  if (!loaded.ok) return { exitCode: loaded.report.exitCode, report: loaded.report.output };
+  const topology = loaded.topology;
   const macs = options.outputsFile === undefined ? new Map<string, string>() : macsFromOutputs(fs.readFileSync(options.outputsFile, "utf8"), options.outputsFile);
   if (topology.ssh.privateKeyFromConfig) log("[doctor] the stack's key is a secret: using your ssh-agent");
   const shell = shellFor(topology);
