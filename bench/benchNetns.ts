@@ -154,6 +154,15 @@ export class BenchNamespaces {
       }
     }
     for (const name of this.made.reverse()) {
+      // Anything still running in a namespace we made is ours (a server, a daemon's helper).
+      const pids = spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout ?? "";
+      for (const pid of pids.split("\n").filter(Boolean)) {
+        try {
+          process.kill(Number(pid), "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
       spawnSync("ip", ["netns", "del", name], { stdio: "ignore" });
     }
     const left = existingBenchNamespaces().filter((name) => this.made.includes(name));
@@ -180,4 +189,36 @@ export function spawnLogged(file: string, args: readonly string[], logFile: stri
   const child = spawn(file, args, { stdio: ["ignore", log, log] });
   fs.closeSync(log);
   return child;
+}
+
+/**
+ * A private mount namespace inside network namespace `ns`, with an empty tmpfs over each of `dirs`
+ * (so scripts run in it never touch the machine's files). It lives while its holder's stdin is open.
+ * Returns a runner for shell text (`sh -s`) inside both namespaces, with optional environment.
+ */
+export async function privateMountNamespace(
+  lab: BenchNamespaces,
+  ns: string,
+  dirs: readonly string[],
+): Promise<{ pid: number; runScript(script: string, env?: Record<string, string>): string }> {
+  const mounts = dirs.map((d) => `mount -t tmpfs ovb-tmpfs '${d.replace(/'/g, "")}'`).join("; ");
+  const holder = lab.track(
+    spawn("nsenter", [`--net=/run/netns/${ns}`, "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+      `set -e; ${mounts}; echo ready; exec cat >/dev/null`], { stdio: ["pipe", "pipe", "inherit"] }),
+  );
+  let ready = false;
+  holder.stdout!.on("data", (chunk: Buffer) => {
+    ready ||= chunk.toString().includes("ready");
+  });
+  lab.onClose(() => holder.stdin!.end());
+  await waitFor(`mount namespace in ${ns}`, 10, () => ready || holder.exitCode !== null);
+  if (!ready || holder.pid === undefined) {
+    throw new Error(`mount namespace in ${ns}: the holder exited before it was ready`);
+  }
+  const pid = holder.pid;
+  return {
+    pid,
+    runScript: (script, env = {}) =>
+      run("nsenter", ["--target", String(pid), "--net", "--mount", "--", "env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), "sh", "-s"], script),
+  };
 }

@@ -8,7 +8,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { renderNatRouter } from "../components/scripts";
-import { assertUnrouted, BenchNamespaces, run, waitFor } from "./benchNetns";
+import { assertUnrouted, BenchNamespaces, privateMountNamespace, run, waitFor } from "./benchNetns";
 import { median, spread } from "./stats";
 
 /** Every address below lives in this block, checked against the machine's routes before use. */
@@ -96,35 +96,6 @@ function build(lab: BenchNamespaces): void {
   }
 }
 
-/**
- * The router namespace's own mount namespace: tmpfs over the directories the NAT script writes
- * (`/etc/sysctl.d`, its state under `/var/lib`, `/run`), so the machine's files are never touched.
- * It lives while its stdin is open.
- */
-async function routerMountNamespace(lab: BenchNamespaces): Promise<{ runScript(script: string): string }> {
-  const holder = lab.track(
-    spawn(
-      "nsenter",
-      ["--net=/run/netns/ovb-r", "--", "unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
-        "set -e; for d in /etc/sysctl.d /var/lib /run; do mount -t tmpfs ovb-router \"$d\"; done; echo ready; exec cat >/dev/null"],
-      { stdio: ["pipe", "pipe", "inherit"] },
-    ),
-  );
-  let ready = false;
-  holder.stdout!.on("data", (chunk: Buffer) => {
-    ready ||= chunk.toString().includes("ready");
-  });
-  lab.onClose(() => holder.stdin!.end());
-  await waitFor("router mount namespace", 10, () => ready || holder.exitCode !== null);
-  if (!ready) {
-    throw new Error("router mount namespace: the holder exited before it was ready");
-  }
-  const pid = String(holder.pid);
-  return {
-    runScript: (script) => run("nsenter", ["--target", pid, "--net", "--mount", "--", "sh", "-s"], script),
-  };
-}
-
 function startServer(lab: BenchNamespaces, scenario: Scenario, servers: Map<string, ChildProcess>): Promise<void> {
   const key = `${scenario.server} ${scenario.target}`;
   if (servers.has(key)) {
@@ -157,7 +128,7 @@ export async function measureDataPlane(options: DataPlaneOptions): Promise<Scena
   const lab = new BenchNamespaces();
   try {
     build(lab);
-    const router = await routerMountNamespace(lab);
+    const router = await privateMountNamespace(lab, "ovb-r", ["/etc/sysctl.d", "/var/lib", "/run"]);
     const natScripts = new Map(
       [true, false].map((masquerade) => [masquerade, renderNatRouter({ interfaces: ROUTER_LEGS, masquerade })] as const),
     );
