@@ -18,20 +18,20 @@ export function run(file: string, args: readonly string[], input?: string): stri
   return result.stdout;
 }
 
-/** Prefixes the machine has on an interface or in any routing table, default routes left out. */
-export function machinePrefixes(): Ipv4Prefix[] {
+/** Prefixes in `ip -4 -o addr show` and `ip -4 route show table all` output, default routes left out. */
+export function prefixesIn(addrText: string, routeText: string): Ipv4Prefix[] {
   const prefixes: Ipv4Prefix[] = [];
-  for (const line of run("ip", ["-4", "-o", "addr", "show"]).split("\n")) {
+  for (const line of addrText.split("\n")) {
     const match = /\binet (\S+)/.exec(line);
     const prefix = match && parseIpv4Prefix(match[1]);
     if (prefix) {
       prefixes.push(prefix);
     }
   }
-  for (const line of run("ip", ["-4", "route", "show", "table", "all"]).split("\n")) {
+  for (const line of routeText.split("\n")) {
     const words = line.trim().split(/\s+/);
     // "local 10.0.0.1 dev …", "broadcast …", "unreachable 10/8": the destination is the word after a type.
-    const destination = ["local", "broadcast", "unicast", "unreachable", "blackhole", "prohibit", "throw", "anycast", "multicast"].includes(words[0]) ? words[1] : words[0];
+    const destination = ROUTE_TYPES.includes(words[0]) ? words[1] : words[0];
     if (!destination || destination === "default") {
       continue;
     }
@@ -43,12 +43,15 @@ export function machinePrefixes(): Ipv4Prefix[] {
   return prefixes;
 }
 
-/**
- * Throws unless none of `wanted` overlaps anything the machine has or routes, and unless each is
- * outside 192.0.2.0/24 (the machine's own uplink here, refused even when not routed).
- */
-export function assertUnrouted(wanted: readonly string[]): void {
-  const taken = [...machinePrefixes(), parseIpv4Prefix("192.0.2.0/24")!];
+const ROUTE_TYPES = ["local", "broadcast", "unicast", "unreachable", "blackhole", "prohibit", "throw", "anycast", "multicast"];
+
+/** What this machine has on an interface or in any routing table, default routes left out. */
+export function machinePrefixes(): Ipv4Prefix[] {
+  return prefixesIn(run("ip", ["-4", "-o", "addr", "show"]), run("ip", ["-4", "route", "show", "table", "all"]));
+}
+
+/** Throws unless no prefix of `wanted` overlaps `taken`. */
+export function assertDisjoint(wanted: readonly string[], taken: readonly Ipv4Prefix[]): void {
   for (const text of wanted) {
     const prefix = parseIpv4Prefix(text);
     if (prefix === undefined) {
@@ -59,6 +62,14 @@ export function assertUnrouted(wanted: readonly string[]): void {
       throw new Error(`${text} overlaps ${formatIpv4Prefix(clash)}, which this machine has or routes: pick another benchmark subnet`);
     }
   }
+}
+
+/**
+ * Throws unless none of `wanted` overlaps anything the machine has or routes, and unless each is
+ * outside 192.0.2.0/24 (the machine's own uplink here, refused even when not routed).
+ */
+export function assertUnrouted(wanted: readonly string[]): void {
+  assertDisjoint(wanted, [...machinePrefixes(), parseIpv4Prefix("192.0.2.0/24")!]);
 }
 
 export function existingBenchNamespaces(): string[] {

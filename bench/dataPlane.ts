@@ -37,6 +37,17 @@ export interface ScenarioResult {
   scenario: Scenario;
   gbits: number[];
   rttMs: number[];
+  /** Through the router: packets its MASQUERADE rules matched during each repetition (proof the NAT ran, or did not). */
+  masqueradedPackets: number[];
+}
+
+/** Sum of the packet counters of MASQUERADE rules in `iptables -t nat -L POSTROUTING -vnx` output. */
+export function masqueradePackets(listing: string): number {
+  return listing
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((words) => words[2] === "MASQUERADE")
+    .reduce((sum, words) => sum + Number(words[0]), 0);
 }
 
 export interface DataPlaneOptions {
@@ -144,7 +155,7 @@ export async function measureDataPlane(options: DataPlaneOptions): Promise<Scena
       routerMode = masquerade;
     };
     const servers = new Map<string, ChildProcess>();
-    const results = SCENARIOS.map((scenario) => ({ scenario, gbits: [] as number[], rttMs: [] as number[] }));
+    const results: ScenarioResult[] = SCENARIOS.map((scenario) => ({ scenario, gbits: [], rttMs: [], masqueradedPackets: [] }));
     for (let rep = 1; rep <= options.repetitions; rep++) {
       for (const result of results) {
         const { scenario } = result;
@@ -154,6 +165,9 @@ export async function measureDataPlane(options: DataPlaneOptions): Promise<Scena
         await startServer(lab, scenario, servers);
         result.gbits.push(iperf(scenario, options.seconds));
         result.rttMs.push(rtt(scenario));
+        if (scenario.masquerade !== undefined) {
+          result.masqueradedPackets.push(masqueradePackets(router.runScript("iptables -w -t nat -L POSTROUTING -vnx")));
+        }
         options.log(`data plane rep ${rep} (${scenario.id}) ${scenario.title}: ${result.gbits.at(-1)!.toFixed(2)} Gbit/s, rtt ${result.rttMs.at(-1)!.toFixed(3)} ms`);
       }
     }

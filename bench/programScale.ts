@@ -8,7 +8,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { Overlay } from "../components";
 import { formatProblems, parseTopology } from "../topology";
 import { scaleConfig } from "./scaleTopology";
@@ -85,25 +88,40 @@ function evaluateOurs(dockerHosts: number): void {
   new Overlay("overlay", { topology: parsed.topology, privateKey: pulumi.secret("k".repeat(PRIVATE_KEY_LENGTH)), baseDir: "/nonexistent" });
 }
 
-/** A bare provider resource: the floor registers providers without any package's SDK. */
-class BareProvider extends pulumi.ProviderResource {}
-
-/** A bare custom resource of any type token. */
+/** A bare custom resource, for a type the floor has no SDK class for. */
 class BareResource extends pulumi.CustomResource {}
+
+/**
+ * The SDK's own class for each type the program registers, with the padding in one string input: the
+ * floor pays the same SDK code (and lazy module loads) per resource, but no components or Outputs.
+ */
+const FLOOR_CLASSES: Record<string, (name: string, padding: string) => pulumi.CustomResource> = {
+  "command:remote:Command": (name, padding) => new command.remote.Command(name, { connection: { host: "floor" }, create: padding }),
+  "docker:index/container:Container": (name, padding) => new docker.Container(name, { image: "busybox:latest", name: padding }),
+  "docker:index/network:Network": (name, padding) => new docker.Network(name, { name: padding }),
+  "docker:index/remoteImage:RemoteImage": (name, padding) => new docker.RemoteImage(name, { name: padding }),
+  "pulumi:providers:docker": (name, padding) => new docker.Provider(name, { host: padding }),
+  "random:index/randomId:RandomId": (name, padding) => new random.RandomId(name, { byteLength: 5, prefix: padding }),
+};
+
+/** Serialized size of a resource's inputs besides the padding's characters, per type (measured once). */
+const FLOOR_OVERHEAD_BYTES: Record<string, number> = {
+  // The SDK wraps the connection as a secret and adds its own defaults: 174 bytes more, measured.
+  "command:remote:Command": '{"create":""}'.length + 174,
+  "docker:index/container:Container": '{"image":"busybox:latest","name":""}'.length,
+  "docker:index/network:Network": '{"name":""}'.length,
+  "docker:index/remoteImage:RemoteImage": '{"name":""}'.length,
+  "pulumi:providers:docker": '{"host":""}'.length,
+  "random:index/randomId:RandomId": '{"byteLength":5,"prefix":""}'.length + 12,
+};
 
 function evaluateFloor(types: TypeProfile[]): void {
   for (const entry of types.filter((t) => t.custom)) {
     const each = Math.floor(entry.inputBytes / entry.count);
-    const isProvider = entry.type.startsWith("pulumi:providers:");
+    const make = FLOOR_CLASSES[entry.type] ?? ((name: string, padding: string) => new BareResource(entry.type, name, { payload: padding }));
+    const overhead = FLOOR_OVERHEAD_BYTES[entry.type] ?? '{"payload":""}'.length;
     for (let i = 0; i < entry.count; i++) {
-      // `{"payload":""}` is 14 bytes of the serialized size.
-      const payload = "x".repeat(Math.max(0, each - 14 + (i < entry.inputBytes % entry.count ? 1 : 0)));
-      const name = `r${i}`;
-      if (isProvider) {
-        new BareProvider(entry.type.slice("pulumi:providers:".length), name, { payload });
-      } else {
-        new BareResource(entry.type, name, { payload });
-      }
+      make(`r${i}`, "x".repeat(Math.max(0, each - overhead + (i < entry.inputBytes % entry.count ? 1 : 0))));
     }
   }
 }
