@@ -243,19 +243,19 @@ function routeOtherVlans(host: DockerHost, topology: Topology, names: readonly s
   run("sh", ["-ec", commands.join("\n")]);
 }
 
-/** Runs the rendered check in one docker host's namespace; kills it at the cap. */
-function runCheck(host: DockerHost, script: string, capSeconds: number): Promise<{ stdout: string; seconds: number; capped: boolean }> {
+/** Runs the rendered check (from a file: at 200 containers it is megabytes) in one docker host's namespace; kills it at the cap. */
+function runCheck(host: DockerHost, scriptFile: string, capSeconds: number): Promise<{ stdout: string; stderr: string; seconds: number; capped: boolean }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const proc = spawn("nsenter", [`--net=/run/netns/${host.ns}`, "--", "env", `DOCKER_HOST=unix://${host.socket}`, "sh", "-s"], {
-      stdio: ["pipe", "pipe", "pipe"],
+    const proc = spawn("nsenter", [`--net=/run/netns/${host.ns}`, "--", "env", `DOCKER_HOST=unix://${host.socket}`, "sh", scriptFile], {
+      stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
     let stdout = "";
+    let stderr = "";
     let capped = false;
     proc.stdout.on("data", (chunk) => (stdout += chunk));
-    proc.stderr.on("data", () => undefined);
-    proc.stdin.end(script);
+    proc.stderr.on("data", (chunk) => (stderr += chunk));
     const timer = setTimeout(() => {
       capped = true;
       // The script and the docker execs it started: its own process group.
@@ -263,7 +263,7 @@ function runCheck(host: DockerHost, script: string, capSeconds: number): Promise
     }, capSeconds * 1000);
     proc.on("close", () => {
       clearTimeout(timer);
-      resolve({ stdout, seconds: (performance.now() - started) / 1000, capped });
+      resolve({ stdout, stderr, seconds: (performance.now() - started) / 1000, capped });
     });
   });
 }
@@ -300,9 +300,14 @@ export async function measureCheckAtScale(options: CheckOptions): Promise<CheckR
       options.log(`check at scale: ${size} containers running (${((performance.now() - creating) / 1000).toFixed(0)} s to create the new ones)`);
       const perHost = [...hosts].map(([name, host]) => {
         const probes = connectivityProbes(topology, name);
-        return { host, probes: probes.length, script: renderConnectivityCheck({ probes }) };
+        const scriptFile = path.join(scratch, `check-${name}-${size}.sh`);
+        fs.writeFileSync(scriptFile, renderConnectivityCheck({ probes }));
+        return { host, probes: probes.length, scriptFile };
       });
-      const results = await Promise.all(perHost.map((p) => runCheck(p.host, p.script, options.capSeconds)));
+      const results = await Promise.all(perHost.map((p) => runCheck(p.host, p.scriptFile, options.capSeconds)));
+      for (const r of results.filter((q) => !q.capped && q.stdout.trim() === "")) {
+        options.log(`  a check printed nothing; its stderr: ${r.stderr.slice(-500)}`);
+      }
       const probeLines = results.flatMap((r) => r.stdout.split("\n").filter((line) => line.startsWith("probe ")));
       const differing = probeLines.filter((line) => {
         const m = /expected (\S+), got (.*)$/.exec(line);
