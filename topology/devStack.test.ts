@@ -56,12 +56,12 @@ test("the dev stack is exactly the seed's lab", () => {
       ],
       hosts: [
         dockerHost("host1", "10.213.70.11", 10, [
-          { name: "bbox10", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" },
-          { name: "bbox20", vlan: 20, ip: "172.19.0.3", image: "busybox:latest" },
+          { name: "bbox10", key: "bbox10", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" },
+          { name: "bbox20", key: "bbox20", vlan: 20, ip: "172.19.0.3", image: "busybox:latest" },
         ]),
         dockerHost("host2", "10.213.70.12", 11, [
-          { name: "bbox30", vlan: 10, ip: "172.18.0.5", image: "busybox:latest" },
-          { name: "bbox40", vlan: 20, ip: "172.19.0.4", image: "busybox:latest" },
+          { name: "bbox30", key: "bbox30", vlan: 10, ip: "172.18.0.5", image: "busybox:latest" },
+          { name: "bbox40", key: "bbox40", vlan: 20, ip: "172.19.0.4", image: "busybox:latest" },
         ]),
         {
           name: "router",

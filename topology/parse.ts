@@ -794,8 +794,10 @@ function assembleHost(draft: HostDraft): Host {
 
 function assembleContainer(draft: ContainerDraft): Container {
   const vlan = complete(draft.vlan, `${draft.path}.vlan`);
+  const name = complete(draft.name, `${draft.path}.name`);
   return {
-    name: complete(draft.name, `${draft.path}.name`),
+    name,
+    key: name,
     vlan: complete(vlan.id, vlan.path),
     ip: formatIpv4(complete(draft.ip, `${draft.path}.ip`)),
     image: complete(draft.image, `${draft.path}.image`),

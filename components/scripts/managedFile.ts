@@ -25,6 +25,11 @@ export function createdDirRecordPrefix(dir: string): string {
   return `created-dir${dir.replace(/\//g, "_")}@`;
 }
 
+/** The one record per directory that versions before per-resource records shared (adopted, then removed). */
+export function legacyDirRecord(dir: string): string {
+  return `created-dir${dir.replace(/\//g, "_")}`;
+}
+
 /** Name of `owner`'s record (e.g. "vlan-ens33.10") saying which directories a create made for `dir`. */
 export function createdDirRecord(dir: string, owner: string): string {
   return `${createdDirRecordPrefix(dir)}${owner}`;
@@ -82,7 +87,8 @@ export function managedFileFunctions(): string[] {
     "ensure_dir() {",
     "  if [ -d \"$1\" ]; then",
     "    [ ! -f \"$2\" ] || return 0",
-    "    for other_record in \"$STATE_DIR\"/\"$3\"*; do",
+    "    # ${3%@}: the one shared record of versions before per-resource records.",
+    "    for other_record in \"$STATE_DIR\"/\"$3\"* \"$STATE_DIR\"/\"${3%@}\"; do",
     "      [ -f \"$other_record\" ] || continue",
     "      top_dir=",
     "      IFS= read -r top_dir <\"$other_record\" || true",
@@ -106,6 +112,7 @@ export function managedFileFunctions(): string[] {
     "    made_dir=$(dirname \"$made_dir\")",
     "  done",
     "}",
+    "# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.",
     "release_dir() {",
     "  [ -f \"$2\" ] || return 0",
     "  top_dir=",
@@ -117,6 +124,7 @@ export function managedFileFunctions(): string[] {
     "  else",
     "    remove_made_dirs \"$1\" \"${top_dir:-$1}\"",
     "    say \"$1: directory removed (create made it)\"",
+    "    [ ! -f \"$3\" ] || forget \"$3\"",
     "  fi",
     "  forget \"$2\"",
     "}",
@@ -142,7 +150,7 @@ export function dropStaleFileCommands(file: ManagedFile, owner: string): string[
   const dir = parentDirectory(file.path);
   return [
     `drop_stale_file ${shellQuote(file.path)}`,
-    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))}`,
+    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))} ${stateFile(legacyDirRecord(dir))}`,
   ];
 }
 
@@ -151,6 +159,6 @@ export function dropFileCommands(file: ManagedFile, owner: string): string[] {
   const dir = parentDirectory(file.path);
   return [
     `drop_file ${shellQuote(file.path)}`,
-    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))}`,
+    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))} ${stateFile(legacyDirRecord(dir))}`,
   ];
 }

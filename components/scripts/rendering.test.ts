@@ -36,8 +36,8 @@ function everyScript(): Array<[string, string]> {
     "connectivity check",
     renderConnectivityCheck({
       probes: [
-        { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", expectReachable: true },
-        { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", expectReachable: false },
+        { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: true },
+        { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expectReachable: false },
       ],
     }),
   ]);
