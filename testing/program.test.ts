@@ -1,7 +1,6 @@
 // The program under Pulumi's mocks, for the dev stack: the resource graph is the seed's topology,
 // value for value; ordering, secrets and determinism hold.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,29 +13,8 @@ import {
   renderVlanSubinterface,
 } from "../components/scripts";
 import type { Subinterface } from "../topology";
-import { isSecretWrapper, listInput, type EvaluateOptions, type Evaluation, type ResourceRecord } from "./programHarness";
-
-const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
-const CLI = path.join(__dirname, "evaluateCli.js");
-const FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbWFjdmxhbi1vdmVybGF5LXRlc3Qta2V5\n-----END OPENSSH PRIVATE KEY-----\n";
-
-function evaluate(options: Omit<EvaluateOptions, "cwd"> & { cwd?: string }): Evaluation {
-  const cwd = options.cwd ?? fakeProjectDir();
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovl-eval-")), "options.json");
-  fs.writeFileSync(file, JSON.stringify({ ...options, cwd }));
-  const out = execFileSync(process.execPath, [CLI, file], { encoding: "utf8", maxBuffer: 64 << 20 });
-  return JSON.parse(out) as Evaluation;
-}
-
-/** A project folder holding only the dev stack's key and known_hosts files (fakes). */
-function fakeProjectDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-project-"));
-  fs.mkdirSync(path.join(dir, ".lab"));
-  fs.writeFileSync(path.join(dir, ".lab", "id_ed25519"), FAKE_KEY, { mode: 0o600 });
-  fs.writeFileSync(path.join(dir, ".lab", "known_hosts"), "");
-  return dir;
-}
+import { isSecretWrapper, listInput, type Evaluation, type ResourceRecord } from "./programHarness";
+import { DEV_STACK, evaluate, FAKE_KEY, fakeProjectDir, PROJECT_ROOT } from "./stackEvaluation";
 
 const ofType = (resources: ResourceRecord[], type: string) => resources.filter((r) => r.type === type);
 const named = (resources: ResourceRecord[], name: string) => {

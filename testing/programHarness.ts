@@ -60,6 +60,11 @@ export interface EvaluateOptions {
   apply?: (args: pulumi.runtime.MockResourceArgs, earlier: ResourceRecord[]) => Promise<Applied>;
   /** The compiled program folder holding index.js; default this project's dist/. */
   programDir?: string;
+  /**
+   * The deployed state, by URN: a registration that takes one over (by URN or alias) gets its id and
+   * computed outputs back, as the engine keeps them for a resource it does not replace.
+   */
+  previous?: Record<string, { id: string; outputs: Record<string, any> }>;
 }
 
 export interface Evaluation {
@@ -184,6 +189,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         let applied: Applied;
         try {
           applied = await apply(args, resources);
+          const registration = pendingRegistrations.get(`${args.type}::${args.name}`);
+          const kept = [registration?.urn, ...(registration?.aliases ?? [])]
+            .map((urn) => (urn === undefined ? undefined : options.previous?.[urn]))
+            .find((found) => found !== undefined);
+          if (kept !== undefined) {
+            applied = { id: kept.id, state: { ...kept.outputs, ...args.inputs } };
+          }
         } catch (error) {
           failures.push(`${args.type} ${args.name}: ${(error as Error).message}`);
           finished++;

@@ -18,6 +18,9 @@ export interface DeployedResource {
   aliases: string[];
   /** Input properties whose changes the engine ignores (the old value is kept). */
   ignoreChanges: string[];
+  /** The provider's id and outputs: a resource the engine keeps (same, update) keeps them. */
+  id: string;
+  outputs: Record<string, unknown>;
 }
 
 /** Custom resources only, in registration order: components have no steps on a host. */
@@ -69,6 +72,8 @@ export function deploymentFromEvaluation(evaluation: Evaluation): Deployment {
         deleteBeforeReplace: registration.deleteBeforeReplace,
         aliases: registration.aliases,
         ignoreChanges: registration.ignoreChanges,
+        id: record.id,
+        outputs: comparableInputs(record.state),
       };
     });
 }
