@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseConnectivityReport, type Probe, renderConnectivityCheck } from "./connectivityCheck";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 

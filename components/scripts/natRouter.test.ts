@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { MANAGED_MARKER } from "./managedFile";
 import { describeRule, NAT_ROUTER_STATE_FILE, renderNatRouter, type RouterRule, routerRules } from "./natRouter";
 import { IP_FORWARD_SYSCTL_FILE, persistenceBackend } from "./persistence";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { seedRouter } from "./testing/seed";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { seedRouter } from "../../testing/seed";
 
 const skip = sandboxUnavailableReason();
 const script = renderNatRouter(seedRouter);

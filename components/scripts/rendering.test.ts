@@ -9,10 +9,10 @@ import {
   renderVlanSubinterface,
   SCRIPT_PATH,
 } from "./index";
-import { bareVlan30, host1Vlan10, seedRouter } from "./testing/seed";
-import { evilScripts } from "./testing/evil";
-import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { shellcheck } from "./testing/shellcheck";
+import { bareVlan30, host1Vlan10, seedRouter } from "../../testing/seed";
+import { evilScripts } from "../../testing/evil";
+import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { shellcheck } from "../../testing/shellcheck";
 
 const persistences: Persistence[] = ["network-scripts", "none"];
 

@@ -9,8 +9,8 @@ import type { Subinterface } from "../../topology/types";
 import { IP_FORWARD_SYSCTL_FILE } from "./persistence";
 import { renderNatRouter } from "./natRouter";
 import { renderPromiscuousMode } from "./promiscuousMode";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { host1Vlan10, seedRouter } from "./testing/seed";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { host1Vlan10, seedRouter } from "../../testing/seed";
 import { renderVlanSubinterface } from "./vlanSubinterface";
 import type { HostScript } from "./shell";
 

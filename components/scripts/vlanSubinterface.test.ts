@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import type { Subinterface } from "../../topology/types";
 import { MANAGED_MARKER } from "./managedFile";
 import { persistenceBackend } from "./persistence";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { bareVlan30, host1Vlan10, host1Vlan20 } from "./testing/seed";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { bareVlan30, host1Vlan10, host1Vlan20 } from "../../testing/seed";
 import { renderIfcfg, renderVlanSubinterface, VLAN_LINK_CREATED, vlanLinkMode, vlanStateFiles } from "./vlanSubinterface";
 
 const skip = sandboxUnavailableReason();

@@ -1,6 +1,6 @@
 // Scripts rendered from values full of shell syntax that would touch a canary file if any of it ran.
 
-import { renderConnectivityCheck, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../index";
+import { renderConnectivityCheck, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
 
 export function evilValue(canary: string): string {
   return `x$(touch ${canary})\`touch ${canary}\`'"; touch ${canary}; #\n touch ${canary}`;
