@@ -469,3 +469,32 @@ test("vlan: delete after a create killed (SIGKILL) before the address step resto
     assert.equal(box.snapshot(), before, "a full create after a partial one is still undone exactly");
   }),
 );
+
+test("vlan: the two VLAN creates of a host run in parallel without a shared record, and so do their deletes", { skip }, () =>
+  withHostSandbox({}, (box) => {
+    const twenty = renderVlanSubinterface({ subinterface: host1Vlan20, persistence: "network-scripts" });
+    trunkWithVethVlans(box, ["ens33.10", "ens33.20"]);
+    const before = box.snapshot();
+    box.writeFile("/run/create10", withFiles.create);
+    box.writeFile("/run/create20", twenty.create);
+    box.writeFile("/run/delete10", withFiles.delete);
+    box.writeFile("/run/delete20", twenty.delete);
+    let created: string | undefined;
+    for (let round = 0; round < 5; round++) {
+      box.exec("sh /run/create10 >/run/out10 2>&1 & a=$!; sh /run/create20 >/run/out20 2>&1 & b=$!; wait $a && wait $b");
+      assert.equal(
+        box.exec("ls /var/lib/macvlan-overlay | grep -v '^create[0-9]*$' | grep created-dir"),
+        "created-dir_etc_sysconfig_network-scripts@vlan-ens33.10\ncreated-dir_etc_sysconfig_network-scripts@vlan-ens33.20\n",
+      );
+      const now = box.snapshot();
+      assert.equal(now, created ?? now, `round ${round}: parallel creates reach the same state`);
+      created = now;
+      box.exec("sh /run/delete10 >/run/out10 2>&1 & a=$!; sh /run/delete20 >/run/out20 2>&1 & b=$!; wait $a && wait $b");
+      assert.equal(box.exec("ls -A /var/lib/macvlan-overlay"), "", `round ${round}: no record left`);
+      assert.equal(box.run("test -e /etc/sysconfig/network-scripts").status, 1, `round ${round}: the directory the creates made is gone`);
+      box.exec("rm -f /run/out10 /run/out20");
+    }
+    box.exec("rm -f /run/create10 /run/create20 /run/delete10 /run/delete20");
+    assert.equal(box.snapshot(), before);
+  }),
+);
