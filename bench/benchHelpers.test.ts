@@ -46,9 +46,12 @@ test("the check's topology keeps each container's name and IP as it grows, and i
   for (const c of smallContainers) {
     assert.equal(byName.get(c.name), c.ip, c.name);
   }
-  // Today's check is all pairs: 20 × 19 probes, split over the two docker hosts.
-  assert.equal(connectivityProbes(small.topology, "host1").length + connectivityProbes(small.topology, "host2").length, 380);
-  assert.equal(linearPlanProbes(20, 2), 60);
+  // The default plan is linear (containers × (VLANs + 1)); all pairs is 20 × 19, split over the two docker hosts.
+  const count = (options: { allPairs?: boolean }) =>
+    connectivityProbes(small.topology, "host1", options).length + connectivityProbes(small.topology, "host2", options).length;
+  assert.equal(count({}), linearPlanProbes(20, 2));
+  assert.equal(count({}), 60);
+  assert.equal(count({ allPairs: true }), 380);
 });
 
 test("median, spread and ratios", () => {

@@ -13,6 +13,7 @@ import { renderConnectivityCheck, renderNatRouter } from "../components/scripts"
 import { formatProblems, parseTopology, type Topology } from "../topology";
 import { formatIpv4, parseIpv4 } from "../topology/ipv4";
 import { connectivityProbes } from "../topology/probes";
+import { parseConnectivityReport } from "../components/scripts/connectivityCheck";
 import { assertUnrouted, BenchNamespaces, privateMountNamespace, run, spawnLogged, waitFor } from "./benchNetns";
 
 /** Every address of this benchmark, checked against the machine's routes first. */
@@ -46,15 +47,17 @@ export function checkConfig(containers: number): Record<string, unknown> {
   return { sshPrivateKeyFile: "id_ed25519", vlans, hosts, router: { masquerade: true } };
 }
 
-/** Probes of the linear plan proposed for the check (issue 8): gateway, one per other VLAN, next host's on its own VLAN. */
+/** Probes of the check's default plan: each container to its gateway, one container per other VLAN, the next host's on its own VLAN. */
 export function linearPlanProbes(containers: number, vlans: number): number {
   return containers * (vlans + 1);
 }
 
 export interface CheckRun {
   containers: number;
+  /** Probes the check ran (its default, linear plan). */
   probes: number;
-  linearProbes: number;
+  /** What the all-pairs option would run. */
+  allPairsProbes: number;
   /** Probes finished before the cap (all of them when not capped). */
   finished: number;
   differing: number;
@@ -302,41 +305,39 @@ export async function measureCheckAtScale(options: CheckOptions): Promise<CheckR
         const probes = connectivityProbes(topology, name);
         const scriptFile = path.join(scratch, `check-${name}-${size}.sh`);
         fs.writeFileSync(scriptFile, renderConnectivityCheck({ probes }));
-        return { host, probes: probes.length, scriptFile };
+        const allPairs = connectivityProbes(topology, name, { allPairs: true }).length;
+        return { host, probes: probes.length, allPairs, scriptFile };
       });
       const results = await Promise.all(perHost.map((p) => runCheck(p.host, p.scriptFile, options.capSeconds)));
       for (const r of results.filter((q) => !q.capped && q.stdout.trim() === "")) {
         options.log(`  a check printed nothing; its stderr: ${r.stderr.slice(-500)}`);
       }
-      const probeLines = results.flatMap((r) => r.stdout.split("\n").filter((line) => line.startsWith("probe ")));
-      const differing = probeLines.filter((line) => {
-        const m = /expected (\S+), got (.*)$/.exec(line);
-        return m === null || m[1] !== m[2];
-      });
+      const reports = results.flatMap((r) => parseConnectivityReport(r.stdout));
+      const differing = reports.filter((report) => report.result !== report.expected);
       const probes = perHost.reduce((sum, p) => sum + p.probes, 0);
       const wallSeconds = Math.max(...results.map((r) => r.seconds));
       const capped = results.some((r) => r.capped);
       // Hosts run in parallel: the slowest host's pace decides the projected wall time.
       const projectedSeconds = capped
         ? Math.max(...results.map((r, i) => {
-            const done = r.stdout.split("\n").filter((line) => line.startsWith("probe ")).length;
+            const done = parseConnectivityReport(r.stdout).length;
             return done === 0 ? Infinity : (r.seconds * perHost[i].probes) / done;
           }))
         : wallSeconds;
       const checkRun: CheckRun = {
         containers: size,
         probes,
-        linearProbes: linearPlanProbes(size, topology.vlans.length),
-        finished: probeLines.length,
+        allPairsProbes: perHost.reduce((sum, p) => sum + p.allPairs, 0),
+        finished: reports.length,
         differing: differing.length,
         wallSeconds,
         capped,
         projectedSeconds,
       };
       runs.push(checkRun);
-      options.log(`check at scale: ${size} containers, ${probes} probes, ${probeLines.length} done in ${wallSeconds.toFixed(1)} s${capped ? ` (capped; projected ${projectedSeconds.toFixed(0)} s)` : ""}, ${differing.length} differ from the expectation`);
+      options.log(`check at scale: ${size} containers, ${probes} probes, ${reports.length} done in ${wallSeconds.toFixed(1)} s${capped ? ` (capped; projected ${projectedSeconds.toFixed(0)} s)` : ""}, ${differing.length} differ from the expectation`);
       if (differing.length > 0) {
-        options.log(`  first differing: ${differing.slice(0, 3).join(" | ")}`);
+        options.log(`  first differing: ${differing.slice(0, 3).map((r) => `${r.from} -> ${r.to} (${r.toIp}): expected ${r.expected}, got ${r.result}`).join(" | ")}`);
       }
     }
     return runs;

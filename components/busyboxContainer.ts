@@ -4,12 +4,19 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Container } from "../topology";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface BusyboxContainerArgs {
+  /** The docker host's provider. */
   provider: docker.Provider;
+  /** Name, key, IP and image. */
   container: Container;
-  /** The Docker network's name, from the MacvlanNetwork it joins. */
+  /** The Docker network's name, from the MacvlanNetwork it joins (an input dependency on it). */
   networkName: pulumi.Input<string>;
+  /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
+  hostReady?: pulumi.Resource[];
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class BusyboxContainer extends pulumi.ComponentResource {
@@ -17,25 +24,29 @@ export class BusyboxContainer extends pulumi.ComponentResource {
   /** Locally administered unicast MAC ("02:…"), fixed for the life of the stack. */
   public readonly macAddress: pulumi.Output<string>;
   public readonly container: docker.Container;
+  /** Changes whenever the container is re-created, or its IP, MAC or image changes. */
+  public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: BusyboxContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:docker:BusyboxContainer", name, {}, opts);
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:docker:BusyboxContainer", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const spec = args.container;
     this.ip = spec.ip;
 
     // A separate resource, so re-creating the container keeps its MAC (and the neighbours' ARP).
-    const macSuffix = new random.RandomId(`${name}-mac`, { byteLength: 5 }, { parent: this });
+    const macSuffix = new random.RandomId(`${name}/mac`, { byteLength: 5 }, { parent: this, aliases: legacy("-mac") });
     this.macAddress = macSuffix.hex.apply(macFromHex);
 
     // keepLocally: the image may have been on the host before us; destroy leaves it there.
     const image = new docker.RemoteImage(
-      `${name}-image`,
+      `${name}/image`,
       { name: spec.image, keepLocally: true },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, dependsOn: args.hostReady, aliases: legacy("-image") },
     );
 
+    // A new name (same key) replaces the container, deleting the old one first: it holds the IP.
     this.container = new docker.Container(
-      `${name}-container`,
+      `${name}/container`,
       {
         name: spec.name,
         hostname: spec.name,
@@ -49,8 +60,11 @@ export class BusyboxContainer extends pulumi.ComponentResource {
         mustRun: true,
         labels: [{ label: "managed-by", value: "macvlan-overlay" }],
       },
-      { parent: this, provider: args.provider, deleteBeforeReplace: true },
+      { parent: this, provider: args.provider, deleteBeforeReplace: true, aliases: legacy("-container") },
     );
+    this.fingerprint = pulumi
+      .all([this.container.id, this.macAddress, image.imageId])
+      .apply(([id, mac, imageId]) => `${id}:${spec.ip}:${mac}:${imageId}`);
     this.registerOutputs({ ip: this.ip, macAddress: this.macAddress });
   }
 }

@@ -1,33 +1,57 @@
-// Proof that packets flow: from each container on a docker host, ping every other container of
-// the overlay and fail the deployment if any expected path is down. Changes nothing on the host.
+// Proof that packets flow: from each container on a docker host, ping what the probe plan says and
+// fail the deployment if any expected path is down. Changes nothing on the host. It runs again
+// whenever anything it verifies is created, replaced or updated (its trigger is their fingerprints),
+// and never when nothing changed.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderConnectivityCheck, type Probe } from "./scripts";
+import * as crypto from "crypto";
+import {
+  CONNECTIVITY_CHECK_COMMAND,
+  parseConnectivityReport,
+  type Probe,
+  type ProbeReport,
+  renderConnectivityCheck,
+} from "./scripts";
 import type { HostConnection } from "./overlayHost";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface ConnectivityCheckArgs {
+  /** How to reach the docker host the pings start from (secret). */
   connection: pulumi.Input<HostConnection>;
+  /** The pings, from this host's containers. */
   probes: readonly Probe[];
+  /** Everything the check verifies (containers, networks, links, router rules): recorded dependencies. */
+  verifies: pulumi.Resource[];
+  /** Values that change whenever something verified is created, replaced or updated. */
+  fingerprints: pulumi.Input<string>[];
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class ConnectivityCheck extends pulumi.ComponentResource {
   public readonly probes: readonly Probe[];
-  /** One line per probe, as the check printed it. */
-  public readonly report: pulumi.Output<string>;
+  /** One report per probe; not secret (the connection makes the command's stdout secret). */
+  public readonly report: pulumi.Output<ProbeReport[]>;
 
   constructor(name: string, args: ConnectivityCheckArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:verify:ConnectivityCheck", name, {}, opts);
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:verify:ConnectivityCheck", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     this.probes = args.probes;
+    const verified = pulumi
+      .all(args.fingerprints)
+      .apply((values) => crypto.createHash("sha256").update(JSON.stringify(values)).digest("hex"));
     const check = new command.remote.Command(
-      `${name}-ping`,
+      `${name}/ping`,
       {
         connection: args.connection,
-        create: renderConnectivityCheck({ probes: args.probes }),
-        delete: "true",
+        create: CONNECTIVITY_CHECK_COMMAND,
+        stdin: renderConnectivityCheck({ probes: args.probes }),
+        addPreviousOutputInEnv: false,
+        triggers: [verified],
       },
-      { parent: this },
+      { parent: this, dependsOn: args.verifies, aliases: legacy("-ping") },
     );
-    this.report = check.stdout;
+    this.report = pulumi.unsecret(check.stdout.apply(parseConnectivityReport));
     this.registerOutputs({ report: this.report });
   }
 }

@@ -1,24 +1,56 @@
-// How every host change runs: a remote command whose create and delete scripts come from
-// components/scripts, replaced as a whole when either script changes.
+// How every host change runs: a remote command whose create and update scripts converge the host to
+// the wanted state and whose delete restores it (scripts from components/scripts).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
 import type { HostScript } from "./scripts";
 import type { HostConnection } from "./overlayHost";
 
+export interface HostCommandOptions {
+  parent: pulumi.Resource;
+  /** Recorded dependencies of this command (the engine orders and cascades by them). Default none. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Aliases to this command's old names. Default none. */
+  aliases?: pulumi.Input<pulumi.Alias>[];
+}
+
 /**
- * Without the triggers an edited script would only re-run the new create and leave what the old
- * one made (e.g. a MASQUERADE rule after masquerade is turned off). Delete runs before the new
- * create so the old delete cannot undo state the new create recorded.
+ * Every input change (a script, the SSH address or port) is an update: pulumi-command runs the
+ * `update` script, which converges in place, and stores the new delete and connection for later.
+ * What an update cannot converge (a link's device, a trunk) is in the command's name instead, so a
+ * change is a new command created beside the old one, whose delete runs last, after its dependents
+ * moved. No `triggers`: stacks deployed before recorded `[create, delete]` there, and any change to
+ * triggers replaces the command (deleting the link under running containers); `ignoreChanges` keeps
+ * those old values inert.
+ * The previous output is not passed in the environment: it would travel as SSH Setenv, which sshd
+ * refuses without AcceptEnv, and the scripts read the host's own state instead.
  */
 export function hostCommand(
   name: string,
   connection: pulumi.Input<HostConnection>,
   script: HostScript,
-  parent: pulumi.Resource,
+  options: HostCommandOptions,
 ): command.remote.Command {
   return new command.remote.Command(
     name,
-    { connection, create: script.create, delete: script.delete, triggers: [script.create, script.delete] },
-    { parent, deleteBeforeReplace: true },
+    {
+      connection,
+      create: script.create,
+      update: script.update,
+      delete: script.delete,
+      addPreviousOutputInEnv: false,
+    },
+    {
+      parent: options.parent,
+      deleteBeforeReplace: true,
+      dependsOn: options.dependsOn,
+      aliases: options.aliases,
+      ignoreChanges: ["triggers"],
+    },
   );
+}
+
+/** A short digest of text, for fingerprints that must change whenever a script does. */
+export function textDigest(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
 }

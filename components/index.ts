@@ -7,3 +7,4 @@ export * from "./overlay";
 export * from "./overlayHost";
 export * from "./promiscuousMode";
 export * from "./vlanSubinterface";
+export * from "./resourceNames";

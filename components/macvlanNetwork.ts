@@ -1,28 +1,41 @@
 // The Docker macvlan network of one VLAN on one host (the seed's `docker network create --driver
-// macvlan ... -o parent=ens33.10 mac-net10`), made after the subinterface it sits on exists.
+// macvlan ... -o parent=ens33.10 mac-net10`). Its parent comes from the link command's output, so
+// the network records the link as an input dependency: a replaced link replaces the network (and,
+// through the network's name, its containers) with it, deleting them first.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology, Vlan } from "../topology";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface MacvlanNetworkArgs {
+  /** The docker host's provider. */
   provider: docker.Provider;
+  /** The VLAN: Docker network name, subnet and gateway. */
   vlan: Vlan;
-  /** The subinterface device the network sits on ("ens33.10"). */
-  parent: string;
+  /** The subinterface device the network sits on ("ens33.10"), from the link command. */
+  parent: pulumi.Input<string>;
+  /** Docker's macvlan_mode. */
   macvlanMode: Topology["macvlanMode"];
+  /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
+  hostReady?: pulumi.Resource[];
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class MacvlanNetwork extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   public readonly networkName: string;
+  /** Changes whenever the network is re-created (any change to a Docker network replaces it). */
+  public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: MacvlanNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:docker:MacvlanNetwork", name, {}, opts);
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:docker:MacvlanNetwork", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const { vlan } = args;
     this.networkName = vlan.network;
     // Two macvlan networks must never hold one parent at once: delete before replacing.
     this.network = new docker.Network(
-      `${name}-net`,
+      `${name}/network`,
       {
         name: vlan.network,
         driver: "macvlan",
@@ -30,8 +43,15 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
         ipamConfigs: [{ subnet: vlan.subnet.cidr, gateway: vlan.gateway }],
         labels: [{ label: "managed-by", value: "macvlan-overlay" }],
       },
-      { parent: this, provider: args.provider, deleteBeforeReplace: true },
+      {
+        parent: this,
+        provider: args.provider,
+        deleteBeforeReplace: true,
+        dependsOn: args.hostReady,
+        aliases: legacy("-net"),
+      },
     );
-    this.registerOutputs({ name: this.networkName, parent: args.parent });
+    this.fingerprint = this.network.id;
+    this.registerOutputs({ name: this.networkName });
   }
 }

@@ -1,29 +1,45 @@
 // The router between the VLANs: ip_forward through /etc/sysctl.d and the seed's MASQUERADE and
-// FORWARD rules, each tagged so that delete removes exactly ours.
+// FORWARD rules, each tagged so that an update adds and removes only the rules that differ and
+// delete removes exactly ours. Never replaced: a change converges in place, forwarding on throughout.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { describeRule, renderNatRouter, routerRules } from "./scripts";
-import { hostCommand } from "./hostCommand";
+import { hostCommand, textDigest } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface NatRouterArgs {
+  /** How to reach the router host (secret). */
   connection: pulumi.Input<HostConnection>;
   /** The router's VLAN subinterfaces ("ens33.10", "ens33.20"). */
   interfaces: readonly string[];
+  /** MASQUERADE out of every interface (the seed's NAT); false forwards without NAT. */
   masquerade: boolean;
+  /** The router's link commands: the rules name their devices. */
+  links: pulumi.Resource[];
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class NatRouter extends pulumi.ComponentResource {
   /** The iptables rules it holds, as `iptables` arguments. */
   public readonly rules: string[];
   public readonly command: command.remote.Command;
+  /** Changes whenever the rule set changes or the command is re-created. */
+  public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: NatRouterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:router:NatRouter", name, {}, opts);
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:router:NatRouter", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
     const script = renderNatRouter(ruleArgs);
     this.rules = routerRules(ruleArgs).map(describeRule);
-    this.command = hostCommand(`${name}-rules`, args.connection, script, this);
+    this.command = hostCommand(`${name}/rules`, args.connection, script, {
+      parent: this,
+      dependsOn: args.links,
+      aliases: legacy("-rules"),
+    });
+    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
     this.registerOutputs({ rules: this.rules });
   }
 }

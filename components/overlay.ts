@@ -1,15 +1,18 @@
 // The whole overlay from a validated topology: per host its promiscuous trunk and VLAN
-// subinterfaces; per docker host its macvlan networks and busybox containers; the NAT router;
-// and the connectivity check that runs once everything is up.
+// subinterfaces; per docker host its Docker Engine check, macvlan networks and busybox containers;
+// the NAT router; and the connectivity check that runs once everything is up. Every edge the engine
+// must know (order, and what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
-import { connectivityProbes } from "../topology/probes";
+import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { NatRouter } from "./natRouter";
 import { OverlayHost } from "./overlayHost";
 import { PromiscuousMode } from "./promiscuousMode";
+import { legacyAliasesFor, legacyNames, resourceNames } from "./resourceNames";
+import type { ProbeReport } from "./scripts";
 import { VlanSubinterface } from "./vlanSubinterface";
 
 export interface OverlayArgs {
@@ -18,6 +21,8 @@ export interface OverlayArgs {
   privateKey: pulumi.Input<string>;
   /** Folder that relative key and known_hosts paths are resolved against. */
   baseDir: string;
+  /** Which pings the connectivity check runs. Default: the linear plan (not all pairs). */
+  probePlan?: ProbePlanOptions;
 }
 
 export interface HostSummary {
@@ -26,29 +31,36 @@ export interface HostSummary {
   trunkInterface: string;
   subinterfaces: { device: string; vlan: number; address: string | null }[];
   networks: { name: string; vlan: number; subnet: string; gateway: string; parent: string }[];
-  containers: { name: string; network: string; ip: string; mac: pulumi.Output<string> }[];
+  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> }[];
 }
 
 export class Overlay extends pulumi.ComponentResource {
   public readonly hosts: Record<string, HostSummary> = {};
   public readonly routerRules: string[] = [];
-  public readonly checks: Record<string, pulumi.Output<string>> = {};
+  public readonly checks: Record<string, pulumi.Output<ProbeReport[]>> = {};
 
   constructor(name: string, args: OverlayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("overlay:index:Overlay", name, {}, opts);
     const { topology } = args;
-    const containers: BusyboxContainer[] = [];
-    const routerSubinterfaces: VlanSubinterface[] = [];
-    let router: NatRouter | undefined;
+    const legacy = legacyAliasesFor(topology);
+    const verified: pulumi.Resource[] = [];
+    const fingerprints: pulumi.Input<string>[] = [topology.macvlanMode];
     const hostConnections = new Map<string, OverlayHost>();
 
     for (const host of topology.hosts) {
       const overlayHost = new OverlayHost(
         host.name,
-        { host, ssh: topology.ssh, privateKey: args.privateKey, baseDir: args.baseDir },
+        {
+          host,
+          ssh: topology.ssh,
+          privateKey: args.privateKey,
+          baseDir: args.baseDir,
+          legacyProvider: legacy(legacyNames.dockerProvider(host)),
+        },
         { parent: this },
       );
       hostConnections.set(host.name, overlayHost);
+      const hostReady = overlayHost.dockerEngine ? [overlayHost.dockerEngine] : [];
       const summary: HostSummary = {
         role: host.role,
         address: host.address,
@@ -60,42 +72,57 @@ export class Overlay extends pulumi.ComponentResource {
       this.hosts[host.name] = summary;
 
       const promisc = new PromiscuousMode(
-        `${host.name}-${host.trunkInterface}`,
+        resourceNames.trunk(host.name),
         {
           connection: overlayHost.connection,
           trunkInterface: host.trunkInterface,
           persistence: topology.persistence,
+          hostReady,
+          legacy: legacy(legacyNames.trunk(host)),
         },
         { parent: overlayHost },
       );
 
+      const links: VlanSubinterface[] = [];
       for (const subinterface of host.subinterfaces) {
         const link = new VlanSubinterface(
-          `${host.name}-vlan${subinterface.vlan}`,
-          { connection: overlayHost.connection, subinterface, persistence: topology.persistence },
-          { parent: overlayHost, dependsOn: [promisc] },
+          resourceNames.vlan(host.name, subinterface.vlan),
+          {
+            connection: overlayHost.connection,
+            subinterface,
+            persistence: topology.persistence,
+            promiscuous: promisc.command,
+            legacy: legacy(legacyNames.vlan(host, subinterface.vlan)),
+          },
+          { parent: overlayHost },
         );
+        links.push(link);
+        verified.push(link.command);
+        fingerprints.push(link.fingerprint);
         summary.subinterfaces.push({
           device: subinterface.device,
           vlan: subinterface.vlan,
           address: subinterface.address?.cidr ?? null,
         });
         if (host.role === "router") {
-          routerSubinterfaces.push(link);
           continue;
         }
 
         const vlan = topology.vlans.find((candidate) => candidate.id === subinterface.vlan)!;
         const network = new MacvlanNetwork(
-          `${host.name}-${vlan.network}`,
+          resourceNames.macvlan(host.name, vlan.network),
           {
             provider: overlayHost.dockerProvider!,
             vlan,
-            parent: subinterface.device,
+            parent: link.parentDevice,
             macvlanMode: topology.macvlanMode,
+            hostReady,
+            legacy: legacy(legacyNames.macvlan(host, vlan.network)),
           },
-          { parent: overlayHost, dependsOn: [link] },
+          { parent: overlayHost },
         );
+        verified.push(network.network);
+        fingerprints.push(network.fingerprint);
         summary.networks.push({
           name: vlan.network,
           vlan: vlan.id,
@@ -106,13 +133,21 @@ export class Overlay extends pulumi.ComponentResource {
 
         for (const spec of host.containers.filter((c) => c.vlan === subinterface.vlan)) {
           const container = new BusyboxContainer(
-            `${host.name}-${spec.name}`,
-            { provider: overlayHost.dockerProvider!, container: spec, networkName: network.network.name },
-            { parent: overlayHost, dependsOn: [network] },
+            resourceNames.container(host.name, spec.key),
+            {
+              provider: overlayHost.dockerProvider!,
+              container: spec,
+              networkName: network.network.name,
+              hostReady,
+              legacy: legacy(legacyNames.container(host, spec.name)),
+            },
+            { parent: overlayHost },
           );
-          containers.push(container);
+          verified.push(container.container);
+          fingerprints.push(container.fingerprint);
           summary.containers.push({
             name: spec.name,
+            key: spec.key,
             network: vlan.network,
             ip: spec.ip,
             mac: container.macAddress,
@@ -121,29 +156,35 @@ export class Overlay extends pulumi.ComponentResource {
       }
 
       if (host.role === "router" && topology.router !== undefined) {
-        router = new NatRouter(
-          `${host.name}-nat`,
+        const router = new NatRouter(
+          resourceNames.router(host.name),
           {
             connection: overlayHost.connection,
             interfaces: host.subinterfaces.map((s) => s.device),
             masquerade: topology.router.masquerade,
+            links: links.map((link) => link.command),
+            legacy: legacy(legacyNames.router(host)),
           },
-          { parent: overlayHost, dependsOn: routerSubinterfaces },
+          { parent: overlayHost },
         );
+        verified.push(router.command);
+        fingerprints.push(router.fingerprint);
         this.routerRules.push(...router.rules);
       }
     }
 
     if (topology.verify) {
-      const everythingUp = [...containers, ...(router ? [router] : [])];
       for (const host of topology.hosts.filter((h) => h.containers.length > 0)) {
         const check = new ConnectivityCheck(
-          `${host.name}-check`,
+          resourceNames.check(host.name),
           {
             connection: hostConnections.get(host.name)!.connection,
-            probes: connectivityProbes(topology, host.name),
+            probes: connectivityProbes(topology, host.name, args.probePlan),
+            verifies: verified,
+            fingerprints,
+            legacy: legacy(legacyNames.check(host)),
           },
-          { parent: this, dependsOn: everythingUp },
+          { parent: this },
         );
         this.checks[host.name] = check.report;
       }

@@ -5,6 +5,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { Host, SshSettings } from "../topology";
+import { renderDockerEngineCheck } from "./scripts";
+import { type LegacyAliases, noLegacyAliases, resourceNames } from "./resourceNames";
 
 export type HostConnection = command.types.input.remote.ConnectionArgs;
 
@@ -15,6 +17,8 @@ export interface OverlayHostArgs {
   privateKey: pulumi.Input<string>;
   /** Folder relative key and known_hosts paths are resolved against (the project folder). */
   baseDir: string;
+  /** Aliases to the Docker provider's name before stable identities. Default none. */
+  legacyProvider?: LegacyAliases;
 }
 
 export class OverlayHost extends pulumi.ComponentResource {
@@ -22,6 +26,11 @@ export class OverlayHost extends pulumi.ComponentResource {
   public readonly connection: pulumi.Output<HostConnection>;
   /** Only on docker hosts. */
   public readonly dockerProvider?: docker.Provider;
+  /**
+   * Only on docker hosts: the check that the Docker Engine speaks API 1.44 or newer. Everything that
+   * changes the host depends on it, so an old engine is refused before anything changes.
+   */
+  public readonly dockerEngine?: command.remote.Command;
 
   constructor(name: string, args: OverlayHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("overlay:host:OverlayHost", name, {}, opts);
@@ -38,11 +47,16 @@ export class OverlayHost extends pulumi.ComponentResource {
 
     if (host.role === "docker") {
       this.dockerProvider = new docker.Provider(
-        `${name}-docker`,
+        resourceNames.dockerProvider(host.name),
         {
           host: dockerSshUrl(host, ssh),
           sshOpts: dockerSshOptions(ssh, args.baseDir),
         },
+        { parent: this, aliases: (args.legacyProvider ?? noLegacyAliases)() },
+      );
+      this.dockerEngine = new command.remote.Command(
+        resourceNames.dockerEngine(host.name),
+        { connection: this.connection, create: renderDockerEngineCheck(), addPreviousOutputInEnv: false },
         { parent: this },
       );
     }

@@ -6,11 +6,19 @@ import type { Persistence } from "../topology";
 import { renderPromiscuousMode } from "./scripts";
 import { hostCommand } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface PromiscuousModeArgs {
+  /** How to reach the host (secret). */
   connection: pulumi.Input<HostConnection>;
+  /** The NIC carrying the VLANs ("ens33"); part of the command's name, so a new trunk is a new command. */
   trunkInterface: string;
+  /** How host config survives a reboot. */
   persistence: Persistence;
+  /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
+  hostReady?: pulumi.Resource[];
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class PromiscuousMode extends pulumi.ComponentResource {
@@ -18,13 +26,15 @@ export class PromiscuousMode extends pulumi.ComponentResource {
   public readonly command: command.remote.Command;
 
   constructor(name: string, args: PromiscuousModeArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:host:PromiscuousMode", name, {}, opts);
-    const script = renderPromiscuousMode({
-      trunkInterface: args.trunkInterface,
-      persistence: args.persistence,
-    });
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:host:PromiscuousMode", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
+    const script = renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence });
     this.trunkInterface = args.trunkInterface;
-    this.command = hostCommand(`${name}-promisc`, args.connection, script, this);
+    this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.connection, script, {
+      parent: this,
+      dependsOn: args.hostReady,
+      aliases: legacy("-promisc"),
+    });
     this.registerOutputs({ trunkInterface: this.trunkInterface });
   }
 }

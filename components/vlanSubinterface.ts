@@ -1,30 +1,55 @@
 // Creates (or adopts) the VLAN subinterface `<trunk>.<id>` on a host, gives it the host's VLAN
-// address, brings it up and, with network-scripts, writes the seed's ifcfg file so it survives a reboot.
+// address, brings it up and, with network-scripts, writes the RHEL 7 ifcfg file so it survives a reboot.
+// An address or persistence change is converged in place. The device (trunk and VLAN id) is in the
+// command's name: a new one is a new link, the network and its containers move to it (the network's
+// parent input changes, which replaces them, deleting first), then the old link is deleted.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Persistence, Subinterface } from "../topology";
 import { renderVlanSubinterface } from "./scripts";
-import { hostCommand } from "./hostCommand";
+import { hostCommand, textDigest } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
+import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface VlanSubinterfaceArgs {
+  /** How to reach the host (secret). */
   connection: pulumi.Input<HostConnection>;
+  /** The link, its parent and the host's address on it. */
   subinterface: Subinterface;
+  /** How host config survives a reboot. */
   persistence: Persistence;
+  /** The host's promiscuous-mode command, which the link needs first. */
+  promiscuous: pulumi.Resource;
+  /** Aliases to the names a stack deployed before stable identities used. Default none. */
+  legacy?: LegacyAliases;
 }
 
 export class VlanSubinterface extends pulumi.ComponentResource {
   public readonly device: string;
   public readonly address?: string;
   public readonly command: command.remote.Command;
+  /**
+   * The device name, known only once the link command exists: networks take their parent from it,
+   * so they record the link as an input dependency.
+   */
+  public readonly parentDevice: pulumi.Output<string>;
+  /** Changes whenever the link is replaced or its script changes (what the connectivity check re-runs on). */
+  public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: VlanSubinterfaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:host:VlanSubinterface", name, {}, opts);
+    const legacy = args.legacy ?? noLegacyAliases;
+    super("overlay:host:VlanSubinterface", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const { subinterface } = args;
     const script = renderVlanSubinterface({ subinterface, persistence: args.persistence });
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
-    this.command = hostCommand(`${name}-link`, args.connection, script, this);
+    this.command = hostCommand(`${name}/link/${subinterface.device}`, args.connection, script, {
+      parent: this,
+      dependsOn: [args.promiscuous],
+      aliases: legacy("-link"),
+    });
+    this.parentDevice = this.command.id.apply(() => subinterface.device);
+    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
     this.registerOutputs({ device: this.device, address: this.address });
   }
 }

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
 import { shellQuote } from "../components/scripts/shell";
-import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../components/scripts/testing/hostSandbox";
+import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
 import { parseTopology, type Topology } from "../topology";
 import { expectedHostState, matches } from "./expected";
 import { parseFacts, renderFactsScript } from "./facts";
@@ -46,8 +46,8 @@ test("the doctor's arguments: one stack file, an optional outputs file", () => {
 });
 
 test("ping lines of the connectivity check become findings", () => {
-  const findings = pingFindings("probe bbox10 -> bbox30 (172.18.0.5): expected reachable, got unreachable\nconnectivity: 1 of 1 probes differ\n");
-  assert.deepEqual(findings, [{ item: "ping bbox10 -> bbox30 (172.18.0.5)", expected: "reachable", found: "unreachable", ok: false }]);
+  const findings = pingFindings("probe\tbbox10\tbbox30\t172.18.0.5\tsame-vlan\treachable\tunreachable\t-\nconnectivity: 1 of 1 probes differ\n");
+  assert.deepEqual(findings, [{ item: "ping bbox10 -> bbox30 (172.18.0.5, same-vlan)", expected: "reachable", found: "unreachable", ok: false }]);
 });
 
 function readRouter(box: HostSandbox, topology: Topology) {

@@ -1,5 +1,6 @@
 // Turns expectations and found facts into verdicts and the per-host table the doctor prints.
 
+import { parseConnectivityReport } from "../components/scripts/connectivityCheck";
 import { type Expectation, matches } from "./expected";
 
 export interface Finding {
@@ -16,16 +17,14 @@ export function compare(expectations: readonly Expectation[], found: ReadonlyMap
   });
 }
 
-/** Findings from the connectivity check's output lines: `probe A -> B (IP): expected X, got Y`. */
+/** Findings from the connectivity check's report, one per probe. */
 export function pingFindings(checkOutput: string): Finding[] {
-  const findings: Finding[] = [];
-  for (const line of checkOutput.split("\n")) {
-    const match = /^probe (\S+) -> (\S+) \(([^)]*)\): expected (\S+), got (.*)$/.exec(line);
-    if (match) {
-      findings.push({ item: `ping ${match[1]} -> ${match[2]} (${match[3]})`, expected: match[4], found: match[5], ok: match[4] === match[5] });
-    }
-  }
-  return findings;
+  return parseConnectivityReport(checkOutput).map((probe) => ({
+    item: `ping ${probe.from} -> ${probe.to} (${probe.toIp}, ${probe.kind})`,
+    expected: probe.expected,
+    found: probe.result,
+    ok: probe.expected === probe.result,
+  }));
 }
 
 /** A fixed-width table: item, expected, found, verdict. */

@@ -1,7 +1,10 @@
 // Test code, not part of the program: evaluates index.ts under Pulumi's mocks with a stack file's
 // config and records every resource the program registers, in the order the engine would see it.
-// `apply` lets the e2e test do each resource for real instead of echoing its inputs.
+// `apply` lets the e2e test do each resource for real instead of echoing its inputs. Each record
+// also carries what the engine itself would read from the registration: URN, parent, recorded
+// dependencies (all, and per input property), aliases and delete-before-replace.
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -20,6 +23,24 @@ export interface ResourceRecord {
   state: Record<string, any>;
   /** Order in which its creation finished. */
   doneSeq: number;
+  /** What the registration request told the engine (undefined only for records made elsewhere). */
+  registration?: Registration;
+}
+
+/** The engine's view of one registration, as the mock monitor received it. */
+export interface Registration {
+  urn: string;
+  /** The parent's URN, "" for none. */
+  parent: string;
+  /** URNs of every resource this one recorded a dependency on. */
+  dependencies: string[];
+  /** Per input property, the URNs its value came from. */
+  propertyDependencies: Record<string, string[]>;
+  /** The URNs the engine would look for in the old state under this resource (its aliases). */
+  aliases: string[];
+  deleteBeforeReplace: boolean;
+  /** Input properties whose changes the engine ignores. */
+  ignoreChanges: string[];
 }
 
 export interface Applied {
@@ -37,6 +58,13 @@ export interface EvaluateOptions {
   secretKeys?: string[];
   /** Does the resource; default echoes inputs plus a few computed outputs. */
   apply?: (args: pulumi.runtime.MockResourceArgs, earlier: ResourceRecord[]) => Promise<Applied>;
+  /** The compiled program folder holding index.js; default this project's dist/. */
+  programDir?: string;
+  /**
+   * The deployed state, by URN: a registration that takes one over (by URN or alias) gets its id and
+   * computed outputs back, as the engine keeps them for a resource it does not replace.
+   */
+  previous?: Record<string, { id: string; outputs: Record<string, any> }>;
 }
 
 export interface Evaluation {
@@ -88,8 +116,67 @@ export function defaultApply(args: pulumi.runtime.MockResourceArgs): Applied {
   return { id: `${args.name}-id`, state };
 }
 
+/** `urn:pulumi:<stack>::<project>::<parent types$>type::name`, as the engine makes it. */
+export function resourceUrn(stack: string, project: string, parentUrn: string, type: string, name: string): string {
+  const parentType = parentUrn === "" ? "" : `${parentUrn.split("::")[2]}$`;
+  return `urn:pulumi:${stack}::${project}::${parentType}${type}::${name}`;
+}
+
+// The request fields the engine reads, keyed by "type::name" until the mock's newResource picks them up.
+const pendingRegistrations = new Map<string, Registration>();
+// The mock monitor names a resource with its parent's last type only; the engine with the parent's
+// whole chain. Requests carry the mock's URNs: this maps them to the engine's.
+const engineUrnOf = new Map<string, string>();
+
+function mockUrn(stack: string, project: string, parent: string, type: string, name: string): string {
+  const qualified = parent === "" ? type : `${parent.split("::")[2].split("$").pop()}$${type}`;
+  return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
+}
+let monitorWrapped = false;
+
+function wrapMonitor(stack: string, project: string): void {
+  if (monitorWrapped) {
+    return;
+  }
+  monitorWrapped = true;
+  const original = MockMonitor.prototype.registerResource;
+  MockMonitor.prototype.registerResource = function (this: unknown, req: any, callback: any) {
+    const engineUrn = (urn: string) => engineUrnOf.get(urn) ?? urn;
+    const mockParent: string = req.getParent();
+    const parent = mockParent === "" ? "" : engineUrn(mockParent);
+    const type: string = req.getType();
+    const name: string = req.getName();
+    const urn = resourceUrn(stack, project, parent, type, name);
+    engineUrnOf.set(mockUrn(stack, project, mockParent, type, name), urn);
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+      propertyDependencies[key] = (deps.getUrnsList() as string[]).map(engineUrn);
+    });
+    const aliases = (req.getAliasesList() as any[]).map((alias) => {
+      if (alias.hasSpec && !alias.hasSpec()) {
+        return alias.getUrn() as string;
+      }
+      const spec = alias.getSpec();
+      const aliasParent = spec.getNoparent() ? "" : spec.getParenturn() ? engineUrn(spec.getParenturn()) : parent;
+      return resourceUrn(spec.getStack() || stack, spec.getProject() || project, aliasParent, spec.getType() || type, spec.getName() || name);
+    });
+    pendingRegistrations.set(`${type}::${name}`, {
+      urn,
+      parent,
+      dependencies: (req.getDependenciesList() as string[]).map(engineUrn),
+      propertyDependencies,
+      aliases: [...new Set(aliases)],
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      ignoreChanges: req.getIgnorechangesList(),
+    });
+    return original.call(this, req, callback);
+  };
+}
+
 export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluation> {
   const resources: ResourceRecord[] = [];
+  const stack = path.basename(options.stackFile).replace(/^Pulumi\.|\.yaml$/g, "");
+  wrapMonitor(stack, "macvlan-overlay");
   const failures: string[] = [];
   let started = 0;
   let finished = 0;
@@ -102,6 +189,13 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         let applied: Applied;
         try {
           applied = await apply(args, resources);
+          const registration = pendingRegistrations.get(`${args.type}::${args.name}`);
+          const kept = [registration?.urn, ...(registration?.aliases ?? [])]
+            .map((urn) => (urn === undefined ? undefined : options.previous?.[urn]))
+            .find((found) => found !== undefined);
+          if (kept !== undefined) {
+            applied = { id: kept.id, state: { ...kept.outputs, ...args.inputs } };
+          }
         } catch (error) {
           failures.push(`${args.type} ${args.name}: ${(error as Error).message}`);
           finished++;
@@ -117,6 +211,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
           id: applied.id,
           state: applied.state,
           doneSeq: finished++,
+          registration: pendingRegistrations.get(`${args.type}::${args.name}`),
         });
         return applied;
       },
@@ -125,7 +220,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
       },
     },
     "macvlan-overlay",
-    path.basename(options.stackFile).replace(/^Pulumi\.|\.yaml$/g, ""),
+    stack,
     false,
   );
   const config: Record<string, string> = stackFileConfig(options.stackFile);
@@ -141,7 +236,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const previousCwd = process.cwd();
   process.chdir(options.cwd);
   try {
-    require(path.join(DIST_ROOT, "index.js"));
+    require(path.join(options.programDir ?? DIST_ROOT, "index.js"));
   } catch (error) {
     return { resources, error: (error as Error).message };
   } finally {

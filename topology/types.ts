@@ -39,7 +39,10 @@ export interface Vlan {
 export interface Container {
   /** Docker container name, unique across all hosts ("bbox10"). */
   readonly name: string;
-  /** Stable identity of the container on its host (config `key`, default its name); unique per host. */
+  /**
+   * The container's identity in the stack (resource names), default its name: renaming a container
+   * while keeping its key replaces it in place. Never contains "/".
+   */
   readonly key: string;
   readonly vlan: number;
   /** Static IPv4 address inside the VLAN's subnet ("172.18.0.2"). */

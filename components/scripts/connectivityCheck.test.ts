@@ -1,27 +1,30 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Probe, renderConnectivityCheck } from "./connectivityCheck";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { parseConnectivityReport, type Probe, renderConnectivityCheck } from "./connectivityCheck";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 
 const probes: Probe[] = [
-  { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", expectReachable: true },
-  { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", expectReachable: false },
-  { from: "bbox20", to: "bbox40", toIp: "172.19.0.4", expectReachable: true },
-  { from: "ghost", to: "bbox30", toIp: "172.18.0.5", expectReachable: false },
+  { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: true },
+  { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expectReachable: false },
+  { from: "bbox20", to: "bbox40", toIp: "172.19.0.4", kind: "same-vlan", expectReachable: true },
+  { from: "ghost", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: false },
 ];
 
-test("each probe becomes one quoted probe call, with the expectation spelled out", () => {
-  const text = renderConnectivityCheck({ probes: probes.slice(0, 2) });
-  const calls = text.split("\n").filter((line) => line.startsWith("probe "));
+test("one docker exec per source container with all its IPs, then one report call per probe", () => {
+  const text = renderConnectivityCheck({ probes: probes.slice(0, 3) });
+  const calls = text.split("\n").filter((line) => line.startsWith("run_pings ") || line.startsWith("report "));
   assert.deepEqual(calls, [
-    "probe 'bbox10' 'bbox30' '172.18.0.5' 'reachable'",
-    "probe 'bbox10' 'bbox40' '172.19.0.4' 'unreachable'",
+    "run_pings 'bbox10' '172.18.0.5' '172.19.0.4'",
+    "report '1' 'bbox30' '172.18.0.5' 'same-vlan' 'reachable'",
+    "report '2' 'bbox40' '172.19.0.4' 'routed' 'unreachable'",
+    "run_pings 'bbox20' '172.19.0.4'",
+    "report '1' 'bbox40' '172.19.0.4' 'same-vlan' 'reachable'",
   ]);
   assert.match(text, /^PING_COUNT='3'$/m);
   assert.match(text, /^PING_TIMEOUT='2'$/m);
-  assert.match(text, /docker exec "\$1" ping -c "\$PING_COUNT" -W "\$PING_TIMEOUT" "\$3"/);
+  assert.equal(text.split("\n").filter((line) => !line.startsWith("#") && line.includes("docker exec")).length, 1);
 });
 
 test("count and timeout can be set, and must be positive integers", () => {
@@ -42,9 +45,23 @@ test("the check changes nothing on the host: no state, no files, no ip or iptabl
   }
 });
 
-// A stand-in for the docker CLI: bbox10 and bbox20 run; only 172.18.0.5 answers pings.
+test("the report parser reads every probe line with its RTT and ignores the rest", () => {
+  const stdout = [
+    "probe\tbbox10\tgateway\t172.18.0.1\tgateway\treachable\treachable\t0.412",
+    "probe\tbbox10\tbbox40\t172.19.0.4\trouted\treachable\tunreachable\t-",
+    "connectivity: 1 of 2 probes differ from the expectation",
+    "",
+  ].join("\n");
+  assert.deepEqual(parseConnectivityReport(stdout), [
+    { from: "bbox10", to: "gateway", toIp: "172.18.0.1", kind: "gateway", expected: "reachable", result: "reachable", rttMs: 0.412 },
+    { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expected: "reachable", result: "unreachable", rttMs: null },
+  ]);
+});
+
+// A stand-in for the docker CLI: bbox10 and bbox20 run; `exec` runs the command on the sandbox itself,
+// where a stand-in ping answers only 172.18.0.5 (busybox's summary line, 0.250 ms average).
 const FAKE_DOCKER = `#!/bin/sh
-echo "$*" >>/run/docker-calls.log
+echo "$1 $2 $3" >>/run/docker-calls.log
 case "$1" in
   inspect)
     case "$4" in
@@ -53,49 +70,50 @@ case "$1" in
     esac
     ;;
   exec)
-    [ "$3" = ping ] || exit 127
-    [ "$8" = 172.18.0.5 ]
+    shift 2
+    exec "$@"
     ;;
   *) exit 64 ;;
 esac
+`;
+const FAKE_PING = `#!/bin/sh
+for last in "$@"; do :; done
+echo "ping $*" >>/run/ping-calls.log
+[ "$last" = 172.18.0.5 ] || exit 1
+echo "round-trip min/avg/max = 0.100/0.250/0.400 ms"
 `;
 
 function withFakeDocker(body: (box: HostSandbox) => void): Promise<void> {
   return withHostSandbox({ extraDirs: ["/usr/local/bin"] }, (box) => {
     box.writeFile("/usr/local/bin/docker", FAKE_DOCKER, "0755");
+    box.writeFile("/usr/local/bin/ping", FAKE_PING, "0755");
     body(box);
   });
 }
 
-test("every probe runs and prints its line; any differing result makes the exit status 1", { skip }, () =>
+test("every probe runs and reports; any differing result makes the exit status 1; the script comes on stdin", { skip }, () =>
   withFakeDocker((box) => {
     const before = box.snapshot();
-    const result = box.run(renderConnectivityCheck({ probes }));
-    assert.equal(
-      result.stdout,
-      [
-        "probe bbox10 -> bbox30 (172.18.0.5): expected reachable, got reachable",
-        "probe bbox10 -> bbox40 (172.19.0.4): expected unreachable, got unreachable",
-        "probe bbox20 -> bbox40 (172.19.0.4): expected reachable, got unreachable",
-        "probe ghost -> bbox30 (172.18.0.5): expected unreachable, got error (container ghost is not running)",
-        "connectivity: 2 of 4 probes differ from the expectation",
-        "",
-      ].join("\n"),
-    );
+    const result = box.run("sh -s", { input: renderConnectivityCheck({ probes }) });
+    assert.deepEqual(parseConnectivityReport(result.stdout), [
+      { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expected: "reachable", result: "reachable", rttMs: 0.25 },
+      { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expected: "unreachable", result: "unreachable", rttMs: null },
+      { from: "bbox20", to: "bbox40", toIp: "172.19.0.4", kind: "same-vlan", expected: "reachable", result: "unreachable", rttMs: null },
+      {
+        from: "ghost", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expected: "unreachable",
+        result: "error (container ghost is not running)", rttMs: null,
+      },
+    ]);
+    assert.ok(result.stdout.endsWith("connectivity: 2 of 4 probes differ from the expectation\n"), result.stdout);
     assert.equal(result.status, 1);
     assert.equal(result.stderr, "");
     assert.equal(
       box.exec("cat /run/docker-calls.log; rm /run/docker-calls.log"),
-      [
-        "inspect -f {{.State.Running}} bbox10",
-        "exec bbox10 ping -c 3 -W 2 172.18.0.5",
-        "inspect -f {{.State.Running}} bbox10",
-        "exec bbox10 ping -c 3 -W 2 172.19.0.4",
-        "inspect -f {{.State.Running}} bbox20",
-        "exec bbox20 ping -c 3 -W 2 172.19.0.4",
-        "inspect -f {{.State.Running}} ghost",
-        "",
-      ].join("\n"),
+      ["inspect -f {{.State.Running}}", "exec bbox10 sh", "inspect -f {{.State.Running}}", "exec bbox20 sh", "inspect -f {{.State.Running}}", ""].join("\n"),
+    );
+    assert.equal(
+      box.exec("sort /run/ping-calls.log; rm /run/ping-calls.log"),
+      ["ping -c 3 -W 2 172.18.0.5", "ping -c 3 -W 2 172.19.0.4", "ping -c 3 -W 2 172.19.0.4", ""].join("\n"),
     );
     assert.equal(box.snapshot(), before, "the check changed nothing");
   }),
@@ -103,9 +121,9 @@ test("every probe runs and prints its line; any differing result makes the exit 
 
 test("all probes as expected exits 0, with the chosen count and timeout", { skip }, () =>
   withFakeDocker((box) => {
-    const result = box.run(renderConnectivityCheck({ probes: probes.slice(0, 2), count: 1, timeoutSeconds: 5 }));
+    const result = box.run("sh -s", { input: renderConnectivityCheck({ probes: probes.slice(0, 2), count: 1, timeoutSeconds: 5 }) });
     assert.equal(result.status, 0, result.stderr);
     assert.ok(result.stdout.endsWith("connectivity: all 2 probes as expected\n"), result.stdout);
-    assert.match(box.exec("cat /run/docker-calls.log"), /^exec bbox10 ping -c 1 -W 5 172\.18\.0\.5$/m);
+    assert.match(box.exec("cat /run/ping-calls.log"), /^ping -c 1 -W 5 172\.18\.0\.5$/m);
   }),
 );

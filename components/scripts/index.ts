@@ -8,3 +8,4 @@ export * from "./promiscuousMode";
 export * from "./vlanSubinterface";
 export * from "./natRouter";
 export * from "./connectivityCheck";
+export * from "./dockerEngine";

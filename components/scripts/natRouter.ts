@@ -4,7 +4,16 @@
 
 import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
-import { type HostScript, joinScript, prelude, shellQuote, STATE_DIR, stateFile, stateFunctions } from "./shell";
+import {
+  type HostScript,
+  joinScript,
+  prelude,
+  shellQuote,
+  STATE_DIR,
+  stateFile,
+  stateFunctions,
+  transactionTrap,
+} from "./shell";
 
 /** The comment on every rule this project adds. */
 export const RULE_COMMENT = "macvlan-overlay";
@@ -16,7 +25,7 @@ export interface RouterRule {
   readonly spec: readonly string[];
 }
 
-export interface NatRouterArgs {
+export interface NatRouterScriptArgs {
   readonly interfaces: readonly string[];
   readonly masquerade: boolean;
 }
@@ -27,7 +36,7 @@ const TAG = ["-m", "comment", "--comment", RULE_COMMENT] as const;
  * The seed's rules in the seed's order: MASQUERADE out of each interface (when masquerade), then
  * RELATED,ESTABLISHED for every ordered pair of distinct interfaces, then ACCEPT for every pair.
  */
-export function routerRules(args: NatRouterArgs): RouterRule[] {
+export function routerRules(args: NatRouterScriptArgs): RouterRule[] {
   if (new Set(args.interfaces).size !== args.interfaces.length) {
     throw new Error(`router interfaces must be distinct: ${args.interfaces.join(", ")}`);
   }
@@ -55,15 +64,28 @@ export function describeRule(rule: RouterRule): string {
   return `-t ${rule.table} -A ${rule.chain} ${rule.spec.join(" ")}`;
 }
 
+/** The rule as `iptables -S` prints it ("-A FORWARD -i ens33.10 ... -j ACCEPT"): how an update recognises it. */
+export function listedRule(rule: RouterRule): string {
+  return `-A ${rule.chain} ${rule.spec.join(" ")}`;
+}
+
+/** The chains our rules live in, per table. */
+const RULE_CHAINS: ReadonlyArray<readonly [RouterRule["table"], RouterRule["chain"]]> = [
+  ["nat", "POSTROUTING"],
+  ["filter", "FORWARD"],
+];
+
 /** The record of ip_forward before the first create: one line, `ip_forward=<value>`. */
 export const NAT_ROUTER_STATE_FILE = `${STATE_DIR}/nat-router.before`;
 const STATE_NAME = "nat-router.before";
+/** Who owns the router's records of directories it made. */
+const RECORD_OWNER = "nat-router";
 
 function ruleArguments(rule: RouterRule): string {
   return [rule.table, rule.chain, ...rule.spec].map(shellQuote).join(" ");
 }
 
-function common(action: "create" | "delete"): string[] {
+function common(action: "create" | "update" | "delete"): string[] {
   return [
     ...prelude(`NAT router between the VLANs (${action})`, [
       "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
@@ -79,14 +101,47 @@ function common(action: "create" | "delete"): string[] {
     "  fi",
     "  printf '%s\\n' \"$1\" >/proc/sys/net/ipv4/ip_forward",
     "}",
+    "# remove_ours_except TABLE CHAIN WANTED: removes every rule of ours (tagged) not in WANTED (iptables -S lines).",
+    "remove_ours_except() {",
+    "  ours=$(iptables -w -t \"$1\" -S \"$2\" | grep -F -e " + shellQuote(`--comment ${RULE_COMMENT} `) + " || true)",
+    "  rule_table=$1",
+    "  wanted=$3",
+    "  while IFS= read -r listed; do",
+    "    [ -n \"$listed\" ] || continue",
+    "    if printf '%s\\n' \"$wanted\" | grep -qxF -- \"$listed\"; then",
+    "      continue",
+    "    fi",
+    "    set -f",
+    "    # shellcheck disable=SC2086 # iptables -S prints our rules as plain words",
+    "    set -- $listed",
+    "    set +f",
+    "    shift",
+    "    undo_push iptables -w -t \"$rule_table\" -A \"$@\"",
+    "    iptables -w -t \"$rule_table\" -D \"$@\"",
+    "    say \"iptables: removed (no longer wanted): -t $rule_table -A $*\"",
+    "  done <<EOF",
+    "$ours",
+    "EOF",
+    "}",
   ];
 }
 
-export function renderNatRouter(args: NatRouterArgs): HostScript {
+/** Each of our chains' wanted rules as `iptables -S` lines, one shell word per chain. */
+function wantedListing(rules: readonly RouterRule[], table: RouterRule["table"], chain: RouterRule["chain"]): string {
+  return shellQuote(rules.filter((rule) => rule.table === table && rule.chain === chain).map(listedRule).join("\n"));
+}
+
+/**
+ * Create and update: the same convergence. Adds the wanted rules that are missing, then removes the
+ * rules of ours no longer wanted (so forwarding never stops in between), writes the sysctl file and
+ * sets ip_forward to 1; it never lowers ip_forward. Every change is journalled.
+ */
+function renderConverge(args: NatRouterScriptArgs, action: "create" | "update"): string {
   const rules = routerRules(args);
   const sysctlFile = ipForwardSysctlFile();
-  const create = [
-    ...common("create"),
+  return joinScript([
+    ...common(action),
+    ...transactionTrap(),
     "add_rule() {",
     "  rule_table=$1",
     "  rule_chain=$2",
@@ -94,6 +149,7 @@ export function renderNatRouter(args: NatRouterArgs): HostScript {
     "  if iptables -w -t \"$rule_table\" -C \"$rule_chain\" \"$@\" 2>/dev/null; then",
     "    say \"iptables: exists: -t $rule_table -A $rule_chain $*\"",
     "  else",
+    "    undo_push iptables -w -t \"$rule_table\" -D \"$rule_chain\" \"$@\"",
     "    iptables -w -t \"$rule_table\" -A \"$rule_chain\" \"$@\"",
     "    say \"iptables: added: -t $rule_table -A $rule_chain $*\"",
     "  fi",
@@ -105,15 +161,25 @@ export function renderNatRouter(args: NatRouterArgs): HostScript {
     "  record \"$BEFORE\" \"ip_forward=$found_forward\"",
     "  say \"ip_forward: recorded previous value $found_forward\"",
     "fi",
-    ...putFileCommands(sysctlFile),
+    ...putFileCommands(sysctlFile, RECORD_OWNER),
     "if [ \"$found_forward\" = 1 ]; then",
     "  say \"ip_forward: already 1\"",
     "else",
+    "  undo_push set_ip_forward \"$found_forward\"",
     "  set_ip_forward 1",
     "  say \"ip_forward: 1 (was $found_forward)\"",
     "fi",
     ...rules.map((rule) => `add_rule ${ruleArguments(rule)}`),
-  ];
+    ...RULE_CHAINS.map(
+      ([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ${wantedListing(rules, table, chain)}`,
+    ),
+    "commit",
+  ]);
+}
+
+export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
+  const rules = routerRules(args);
+  const sysctlFile = ipForwardSysctlFile();
   const remove = [
     ...common("delete"),
     "delete_rule() {",
@@ -128,7 +194,9 @@ export function renderNatRouter(args: NatRouterArgs): HostScript {
     "  say \"iptables: $rule_state: -t $rule_table -A $rule_chain $*\"",
     "}",
     ...[...rules].reverse().map((rule) => `delete_rule ${ruleArguments(rule)}`),
-    ...dropFileCommands(sysctlFile),
+    "# Rules of ours an earlier version added and a failed update may have left.",
+    ...RULE_CHAINS.map(([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ''`),
+    ...dropFileCommands(sysctlFile, RECORD_OWNER),
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"ip_forward: no record of a create, left at $(ip_forward)\"",
     "else",
@@ -144,5 +212,5 @@ export function renderNatRouter(args: NatRouterArgs): HostScript {
     "  forget \"$BEFORE\"",
     "fi",
   ];
-  return { create: joinScript(create), delete: joinScript(remove) };
+  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
 }

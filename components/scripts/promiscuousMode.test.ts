@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { persistenceBackend } from "./persistence";
 import { promiscuousStateFile, renderPromiscuousMode } from "./promiscuousMode";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });

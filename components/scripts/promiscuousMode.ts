@@ -3,9 +3,18 @@
 
 import type { Persistence } from "../../topology/types";
 import { notPersistedComment, persistenceBackend } from "./persistence";
-import { type HostScript, joinScript, prelude, shellQuote, STATE_DIR, stateFile, stateFunctions } from "./shell";
+import {
+  type HostScript,
+  joinScript,
+  prelude,
+  shellQuote,
+  STATE_DIR,
+  stateFile,
+  stateFunctions,
+  transactionTrap,
+} from "./shell";
 
-export interface PromiscuousModeArgs {
+export interface PromiscuousModeScriptArgs {
   readonly trunkInterface: string;
   readonly persistence: Persistence;
 }
@@ -19,7 +28,7 @@ function promiscuousStateName(trunkInterface: string): string {
   return `promisc-${trunkInterface}.before`;
 }
 
-function common(args: PromiscuousModeArgs, action: "create" | "delete"): string[] {
+function common(args: PromiscuousModeScriptArgs, action: "create" | "update" | "delete"): string[] {
   const backend = persistenceBackend(args.persistence);
   return [
     ...prelude(`promiscuous mode on ${args.trunkInterface} (${action})`, notPersistedComment(backend, "promiscuous")),
@@ -32,10 +41,12 @@ function common(args: PromiscuousModeArgs, action: "create" | "delete"): string[
   ];
 }
 
-export function renderPromiscuousMode(args: PromiscuousModeArgs): HostScript {
+/** Create and update: the flag on (journalled, so a run that fails turns it back off). */
+function renderConverge(args: PromiscuousModeScriptArgs, action: "create" | "update"): string {
   const backend = persistenceBackend(args.persistence);
-  const create = [
-    ...common(args, "create"),
+  return joinScript([
+    ...common(args, action),
+    ...transactionTrap(),
     "ip link show dev \"$IFACE\" >/dev/null 2>&1 || fail \"$IFACE: no such interface\"",
     "was=$(promisc_state)",
     "if [ ! -f \"$BEFORE\" ]; then",
@@ -45,11 +56,16 @@ export function renderPromiscuousMode(args: PromiscuousModeArgs): HostScript {
     "if [ \"$was\" = on ]; then",
     "  say \"$IFACE: promisc already on\"",
     "else",
+    "  undo_push ip link set dev \"$IFACE\" promisc off",
     "  ip link set dev \"$IFACE\" promisc on",
     "  say \"$IFACE: promisc on (was off)\"",
     "fi",
     ...(backend.persists.promiscuous ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
-  ];
+    "commit",
+  ]);
+}
+
+export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScript {
   const remove = [
     ...common(args, "delete"),
     "if [ ! -f \"$BEFORE\" ]; then",
@@ -66,5 +82,5 @@ export function renderPromiscuousMode(args: PromiscuousModeArgs): HostScript {
     "fi",
     "forget \"$BEFORE\"",
   ];
-  return { create: joinScript(create), delete: joinScript(remove) };
+  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
 }

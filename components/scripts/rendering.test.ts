@@ -9,10 +9,10 @@ import {
   renderVlanSubinterface,
   SCRIPT_PATH,
 } from "./index";
-import { bareVlan30, host1Vlan10, seedRouter } from "./testing/seed";
-import { evilScripts } from "./testing/evil";
-import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { shellcheck } from "./testing/shellcheck";
+import { bareVlan30, host1Vlan10, seedRouter } from "../../testing/seed";
+import { evilScripts } from "../../testing/evil";
+import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { shellcheck } from "../../testing/shellcheck";
 
 const persistences: Persistence[] = ["network-scripts", "none"];
 
@@ -36,8 +36,8 @@ function everyScript(): Array<[string, string]> {
     "connectivity check",
     renderConnectivityCheck({
       probes: [
-        { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", expectReachable: true },
-        { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", expectReachable: false },
+        { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: true },
+        { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expectReachable: false },
       ],
     }),
   ]);

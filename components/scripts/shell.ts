@@ -7,9 +7,14 @@ export const STATE_DIR = "/var/lib/macvlan-overlay";
 /** The PATH every script sets, so a bare login environment finds ip, iptables and sysctl. */
 export const SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The two scripts of one host change: `create` is idempotent, `delete` restores the recorded state. */
+/**
+ * The scripts of one host change. `create` and `update` converge the host to the wanted state (an
+ * update also removes what an earlier version added and this one no longer wants); `delete`
+ * restores what the first create recorded.
+ */
 export interface HostScript {
   readonly create: string;
+  readonly update: string;
   readonly delete: string;
 }
 
@@ -55,23 +60,94 @@ export function prelude(title: string, comments: readonly string[] = [], changes
 }
 
 /**
- * Shell functions for state records: `record FILE LINE...` writes a record atomically,
- * `recorded FILE LINE` tests for a line, `forget FILE` removes a record and then STATE_DIR if empty.
+ * Shell functions for state records, each write journalled (see transactionFunctions):
+ * `record FILE LINE...` writes a record atomically under a name no other run uses,
+ * `recorded FILE LINE` tests for a line, `forget FILE` removes a record. STATE_DIR is shared by
+ * every resource of a host, some of whose scripts run in parallel: it is only ever `mkdir -p`-ed,
+ * never removed.
  */
 export function stateFunctions(): string[] {
   return [
+    ...journalFunctions(),
     "record() {",
     "  record_file=$1",
     "  shift",
     "  mkdir -p \"$STATE_DIR\"",
-    "  printf '%s\\n' \"$@\" >\"$record_file.tmp\"",
-    "  mv -f \"$record_file.tmp\" \"$record_file\"",
+    "  journal_file \"$record_file\"",
+    "  printf '%s\\n' \"$@\" >\"$record_file.tmp.$$\"",
+    "  mv -f \"$record_file.tmp.$$\" \"$record_file\"",
     "}",
     "recorded() { [ -f \"$1\" ] && grep -qxF -- \"$2\" \"$1\"; }",
     "forget() {",
+    "  journal_file \"$1\"",
     "  rm -f \"$1\"",
-    "  rmdir \"$STATE_DIR\" 2>/dev/null || true",
     "}",
+  ];
+}
+
+/**
+ * The undo journal: every change a create or update makes first pushes the command that reverts it
+ * (`undo_push CMD ARG...`, newest first); `rollback` runs them. Delete scripts journal too but never
+ * roll back: a delete is safe to run again.
+ */
+function journalFunctions(): string[] {
+  return [
+    "UNDO=",
+    "quote_word() { printf \"'%s'\" \"$(printf '%s' \"$1\" | sed \"s/'/'\\\\\\\\''/g\")\"; }",
+    "undo_push() {",
+    "  undo_line=undo_run",
+    "  for undo_word in \"$@\"; do undo_line=\"$undo_line $(quote_word \"$undo_word\")\"; done",
+    "  UNDO=\"$undo_line",
+    "$UNDO\"",
+    "}",
+    "# Puts FILE back as it is now (content and mode) or removes it if it does not exist yet.",
+    "journal_file() {",
+    "  if [ -f \"$1\" ]; then",
+    "    undo_push restore_file \"$1\" \"$(cat \"$1\"; printf x)\" \"$(stat -c %a \"$1\")\"",
+    "  else",
+    "    undo_push rm -f \"$1\"",
+    "  fi",
+    "}",
+    "restore_file() {",
+    "  printf '%s' \"${2%x}\" >\"$1.tmp.$$\"",
+    "  chmod \"$3\" \"$1.tmp.$$\"",
+    "  mv -f \"$1.tmp.$$\" \"$1\"",
+    "}",
+    "undo_run() { \"$@\" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\\n' \"$*\" >&2; }",
+    "# The journal is shell text, newest first; its quoted words may span lines.",
+    "rollback() { eval \"$UNDO\"; }",
+  ];
+}
+
+/**
+ * The trap of a create or update (after stateFunctions): when the script exits before `commit` — a
+ * failed command under `set -e`, `fail`, or the SSH session dropping (HUP, TERM, INT, PIPE) — it
+ * rolls the journal back, so the host is left as this run found it. Only SIGKILL escapes; the next
+ * run converges from whatever it finds.
+ */
+export function transactionTrap(): string[] {
+  return [
+    "committed=no",
+    "on_exit() {",
+    "  exit_status=$?",
+    "  trap - EXIT",
+    "  trap '' HUP INT TERM PIPE",
+    "  if [ \"$committed\" != yes ]; then",
+    "    set +e",
+    "    if [ -n \"$UNDO\" ]; then",
+    "      rollback",
+    "      printf '%s\\n' 'rollback: the changes this run had made are undone' >&2",
+    "    fi",
+    "    [ \"$exit_status\" -ne 0 ] || exit_status=1",
+    "  fi",
+    "  exit \"$exit_status\"",
+    "}",
+    "trap on_exit EXIT",
+    "trap 'exit 129' HUP",
+    "trap 'exit 130' INT",
+    "trap 'exit 141' PIPE",
+    "trap 'exit 143' TERM",
+    "commit() { committed=yes; UNDO=; }",
   ];
 }
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import type { Subinterface } from "../../topology/types";
 import { MANAGED_MARKER } from "./managedFile";
 import { persistenceBackend } from "./persistence";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { bareVlan30, host1Vlan10, host1Vlan20 } from "./testing/seed";
+import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { bareVlan30, host1Vlan10, host1Vlan20 } from "../../testing/seed";
 import { renderIfcfg, renderVlanSubinterface, VLAN_LINK_CREATED, vlanLinkMode, vlanStateFiles } from "./vlanSubinterface";
 
 const skip = sandboxUnavailableReason();
@@ -42,7 +42,9 @@ test("network-scripts owns exactly the ifcfg file; none owns no interface file",
   ]);
   assert.deepEqual(persistenceBackend("none").vlanFiles(host1Vlan10), []);
   const none = renderVlanSubinterface({ subinterface: host1Vlan10, persistence: "none" });
-  assert.ok(!`${none.create}${none.delete}`.includes("/etc/sysconfig"));
+  // `none` writes no file; it only removes, if it is ours, the ifcfg file an earlier network-scripts version wrote.
+  assert.ok(!`${none.create}${none.delete}`.includes("put_file '"));
+  assert.ok(`${none.create}${none.delete}`.includes(`drop_stale_file '${IFCFG_10}'`));
   assert.ok(!`${none.create}${none.delete}`.includes("ifup"));
 });
 
@@ -346,7 +348,7 @@ test("vlan: without kernel 802.1Q, create of a missing link fails clearly and le
     assert.equal(result.status, 1);
     assert.match(
       result.stderr,
-      /^error: ens33\.10: cannot create the 802\.1Q link on ens33: .+ \(does the kernel have 802\.1Q, module 8021q\?\)\n$/,
+      /^error: ens33\.10: cannot create the 802\.1Q link on ens33: .+ \(does the kernel have 802\.1Q, module 8021q\?\)\nrollback: the changes this run had made are undone\n$/,
     );
     assert.equal(box.snapshot(), before, "the failed first create rolled back its record");
   }),
@@ -428,14 +430,17 @@ test("vlan: on a network-scripts host (ifup-eth and ifup present) create brings 
   }),
 );
 
-/** The script cut just before `line`: what a create that died at that point has done. */
+/**
+ * The script cut just before `line`, its rollback trap dropped: what a create killed by SIGKILL at
+ * that point (the one signal no trap sees) has done.
+ */
 function cutBefore(text: string, line: string): string {
   const at = text.split("\n").indexOf(line);
   assert.ok(at > 0, `no line ${line}`);
-  return `${text.split("\n").slice(0, at).join("\n")}\n`;
+  return `${text.split("\n").slice(0, at).join("\n")}\ntrap - EXIT\n`;
 }
 
-test("vlan: delete after a create that died before the address step restores the start", { skip }, () =>
+test("vlan: delete after a create killed (SIGKILL) before the address step restores the start", { skip }, () =>
   withHostSandbox({}, (box) => {
     trunkWithVethVlans(box, ["ens33.10"]);
     const before = box.snapshot();
@@ -462,5 +467,34 @@ test("vlan: delete after a create that died before the address step restores the
     run(box, withFiles.create);
     run(box, withFiles.delete);
     assert.equal(box.snapshot(), before, "a full create after a partial one is still undone exactly");
+  }),
+);
+
+test("vlan: the two VLAN creates of a host run in parallel without a shared record, and so do their deletes", { skip }, () =>
+  withHostSandbox({}, (box) => {
+    const twenty = renderVlanSubinterface({ subinterface: host1Vlan20, persistence: "network-scripts" });
+    trunkWithVethVlans(box, ["ens33.10", "ens33.20"]);
+    const before = box.snapshot();
+    box.writeFile("/run/create10", withFiles.create);
+    box.writeFile("/run/create20", twenty.create);
+    box.writeFile("/run/delete10", withFiles.delete);
+    box.writeFile("/run/delete20", twenty.delete);
+    let created: string | undefined;
+    for (let round = 0; round < 5; round++) {
+      // Which of the two prints "directory created" is a race: their output stays out of the snapshot.
+      box.exec("sh /run/create10 >/dev/null & a=$!; sh /run/create20 >/dev/null & b=$!; wait $a && wait $b");
+      assert.equal(
+        box.exec("ls /var/lib/macvlan-overlay | grep -v '^create[0-9]*$' | grep created-dir"),
+        "created-dir_etc_sysconfig_network-scripts@vlan-ens33.10\ncreated-dir_etc_sysconfig_network-scripts@vlan-ens33.20\n",
+      );
+      const now = box.snapshot();
+      assert.equal(now, created ?? now, `round ${round}: parallel creates reach the same state`);
+      created = now;
+      box.exec("sh /run/delete10 >/dev/null & a=$!; sh /run/delete20 >/dev/null & b=$!; wait $a && wait $b");
+      assert.equal(box.exec("ls -A /var/lib/macvlan-overlay"), "", `round ${round}: no record left`);
+      assert.equal(box.run("test -e /etc/sysconfig/network-scripts").status, 1, `round ${round}: the directory the creates made is gone`);
+    }
+    box.exec("rm -f /run/create10 /run/create20 /run/delete10 /run/delete20");
+    assert.equal(box.snapshot(), before);
   }),
 );

@@ -5,16 +5,27 @@
 import type { Persistence, Subinterface } from "../../topology/types";
 import {
   dropFileCommands,
+  dropStaleFileCommands,
   managedFileFunctions,
   putFileCommands,
   refuseForeignCommands,
 } from "./managedFile";
-import { notPersistedComment, persistenceBackend } from "./persistence";
-import { type HostScript, joinScript, prelude, shellQuote, STATE_DIR, stateFile, stateFunctions } from "./shell";
+import { allPersistenceBackends, notPersistedComment, persistenceBackend } from "./persistence";
+import type { ManagedFile } from "./managedFile";
+import {
+  type HostScript,
+  joinScript,
+  prelude,
+  shellQuote,
+  STATE_DIR,
+  stateFile,
+  stateFunctions,
+  transactionTrap,
+} from "./shell";
 
 export { renderIfcfg } from "./persistence";
 
-export interface VlanSubinterfaceArgs {
+export interface VlanSubinterfaceScriptArgs {
   readonly subinterface: Subinterface;
   readonly persistence: Persistence;
 }
@@ -66,6 +77,20 @@ function stateNames(device: string): { readonly before: string; readonly address
   return { before: `vlan-${device}.before`, address: `vlan-${device}.address` };
 }
 
+/** Who owns a subinterface's records of directories it made (one name per device). */
+function recordOwner(device: string): string {
+  return `vlan-${device}`;
+}
+
+/** Files another persistence backend would write for this subinterface and this one does not. */
+function filesOfOtherBackends(args: VlanSubinterfaceScriptArgs): ManagedFile[] {
+  const wanted = new Set(persistenceBackend(args.persistence).vlanFiles(args.subinterface).map((file) => file.path));
+  const seen = new Set<string>();
+  return allPersistenceBackends()
+    .flatMap((backend) => backend.vlanFiles(args.subinterface))
+    .filter((file) => !wanted.has(file.path) && !seen.has(file.path) && seen.add(file.path) !== undefined);
+}
+
 // Kinds `ip -d link` prints; the first one found in the output names the link's type.
 const LINK_KINDS = [
   "vlan", "veth", "macvlan", "macvtap", "ipvlan", "ipvtap", "bridge", "bond", "team", "dummy", "vxlan",
@@ -76,6 +101,7 @@ function linkFunctions(): string[] {
   return [
     "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
     "link_up() { ip -o link show dev \"$1\" | grep -q '[<,]UP[,>]'; }",
+    "delete_link_if_present() { if link_exists \"$DEVICE\"; then ip link del dev \"$DEVICE\"; fi; }",
     "link_kind() {",
     `  ip -d -o link show dev "$1" | tr ' ' '\\n' | grep -x -m 1 -E ${shellQuote(LINK_KINDS.join("|"))} || echo device`,
     "}",
@@ -83,6 +109,7 @@ function linkFunctions(): string[] {
     "has_address() { ip -o addr show dev \"$1\" | grep -qF \" inet $2 \"; }",
     "drop_address() {",
     "  if link_exists \"$DEVICE\" && has_address \"$DEVICE\" \"$1\"; then",
+    "    undo_push ip addr add \"$1\" dev \"$DEVICE\"",
     "    ip addr del \"$1\" dev \"$DEVICE\"",
     "    say \"$DEVICE: address $1 removed\"",
     "  else",
@@ -98,10 +125,10 @@ function linkFunctions(): string[] {
   ];
 }
 
-function common(args: VlanSubinterfaceArgs, action: "create" | "delete"): string[] {
+function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "delete"): string[] {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
-  const files = backend.vlanFiles(sub);
+  const files = [...backend.vlanFiles(sub), ...filesOfOtherBackends(args)];
   return [
     ...prelude(
       `VLAN ${sub.vlan} subinterface ${sub.device} on ${sub.parent} (${action})`,
@@ -116,21 +143,24 @@ function common(args: VlanSubinterfaceArgs, action: "create" | "delete"): string
   ];
 }
 
-function renderCreate(args: VlanSubinterfaceArgs): string {
+/**
+ * Create and update: converge the host to this subinterface's wanted state without ever deleting an
+ * existing link (running containers sit on it). An update also removes what an earlier version added
+ * and this one does not want: an old address, another backend's files. Every change is journalled.
+ */
+function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "update"): string {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
+  const owner = recordOwner(sub.device);
   const files = backend.vlanFiles(sub);
   const tooling = backend.vlanTooling(sub);
-  const putFiles = files.length > 0 ? ["write_boot_files"] : [];
-  const undoFiles = files.flatMap(dropFileCommands);
+  const putFiles = files.flatMap((file) => putFileCommands(file, owner));
   const lines = [
-    ...common(args, "create"),
+    ...common(args, action),
+    ...transactionTrap(),
     `PARENT=${shellQuote(sub.parent)}`,
     `VLAN_ID=${shellQuote(String(sub.vlan))}`,
     ...(sub.address ? [`ADDRESS=${shellQuote(sub.address.cidr)}`] : []),
-    ...(files.length > 0
-      ? ["write_boot_files() {", ...files.flatMap(putFileCommands).map((line) => `  ${line}`), "}"]
-      : []),
     "# Preflight: nothing changes on the host until these pass.",
     ...files.flatMap(refuseForeignCommands),
     "if link_exists \"$DEVICE\"; then",
@@ -141,7 +171,6 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
     "else",
     "  link_exists \"$PARENT\" || fail \"$DEVICE: parent interface $PARENT does not exist\"",
     "fi",
-    "first_create=no",
     "if [ ! -f \"$BEFORE\" ]; then",
     "  if ! link_exists \"$DEVICE\"; then",
     "    record \"$BEFORE\" link=absent up=no",
@@ -153,14 +182,8 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
     "    record \"$BEFORE\" link=present up=no",
     "    say \"$DEVICE: recorded previous state (link present, down)\"",
     "  fi",
-    "  first_create=yes",
     "fi",
-    "# A first create that fails to get the link leaves the host as it found it.",
-    "undo_first_create() {",
-    "  [ \"$first_create\" = yes ] || return 0",
-    ...undoFiles.map((line) => `  ${line}`),
-    "  forget \"$BEFORE\"",
-    "}",
+    ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, owner)),
     ...(files.length > 0 ? ["files_written=no"] : []),
     "if link_exists \"$DEVICE\"; then",
     "  if recorded \"$BEFORE\" link=absent; then",
@@ -174,10 +197,8 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
       `elif ${tooling.present}; then`,
       ...putFiles.map((line) => `  ${line}`),
       "  files_written=yes",
-      `  if ! ${tooling.up}; then`,
-      "    undo_first_create",
-      `    fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
-      "  fi",
+      "  undo_push delete_link_if_present",
+      `  ${tooling.up} || fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
       `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
       `  say "$DEVICE: brought up by "${shellQuote(tooling.name)}`,
     );
@@ -185,9 +206,9 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
   lines.push(
     "else",
     "  if ! link_error=$(ip link add link \"$PARENT\" name \"$DEVICE\" type vlan id \"$VLAN_ID\" 2>&1); then",
-    "    undo_first_create",
     "    fail \"$DEVICE: cannot create the 802.1Q link on $PARENT: $link_error (does the kernel have 802.1Q, module 8021q?)\"",
     "  fi",
+    "  undo_push delete_link_if_present",
     `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
     "fi",
   );
@@ -203,6 +224,7 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
       "  say \"$DEVICE: address $ADDRESS already present\"",
       "else",
       "  record \"$ADDED\" \"$ADDRESS\"",
+      "  undo_push ip addr del \"$ADDRESS\" dev \"$DEVICE\"",
       "  ip addr add \"$ADDRESS\" dev \"$DEVICE\"",
       "  say \"$DEVICE: address $ADDRESS added\"",
       "fi",
@@ -214,14 +236,16 @@ function renderCreate(args: VlanSubinterfaceArgs): string {
     "if link_up \"$DEVICE\"; then",
     "  say \"$DEVICE: already up\"",
     "else",
+    "  undo_push ip link set dev \"$DEVICE\" down",
     "  ip link set dev \"$DEVICE\" up",
     "  say \"$DEVICE: up (was down)\"",
     "fi",
+    "commit",
   );
   return joinScript(lines);
 }
 
-function renderDelete(args: VlanSubinterfaceArgs): string {
+function renderDelete(args: VlanSubinterfaceScriptArgs): string {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const tooling = backend.vlanTooling(sub);
@@ -260,7 +284,8 @@ function renderDelete(args: VlanSubinterfaceArgs): string {
     "else",
     "  say \"$DEVICE: link kept (it existed before create)\"",
     "fi",
-    ...backend.vlanFiles(sub).flatMap(dropFileCommands),
+    ...backend.vlanFiles(sub).flatMap((file) => dropFileCommands(file, recordOwner(sub.device))),
+    ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, recordOwner(sub.device))),
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
@@ -268,6 +293,6 @@ function renderDelete(args: VlanSubinterfaceArgs): string {
   return joinScript(lines);
 }
 
-export function renderVlanSubinterface(args: VlanSubinterfaceArgs): HostScript {
-  return { create: renderCreate(args), delete: renderDelete(args) };
+export function renderVlanSubinterface(args: VlanSubinterfaceScriptArgs): HostScript {
+  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: renderDelete(args) };
 }

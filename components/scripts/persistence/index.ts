@@ -15,6 +15,11 @@ const backends: { readonly [P in Persistence]: PersistenceBackend } = {
   none: noPersistenceBackend,
 };
 
+/** Every backend: an update drops the files of the backends a host no longer uses. */
+export function allPersistenceBackends(): readonly PersistenceBackend[] {
+  return Object.values(backends);
+}
+
 export function persistenceBackend(persistence: Persistence): PersistenceBackend {
   const backend = backends[persistence];
   if (!backend) {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Persistence } from "../../../topology/types";
 import { MANAGED_MARKER } from "../managedFile";
-import { host1Vlan10 } from "../testing/seed";
+import { host1Vlan10 } from "../../../testing/seed";
 import { NETWORK_SCRIPTS_DIR, persistenceBackend } from "./index";
 
 const all: Persistence[] = ["network-scripts", "none"];

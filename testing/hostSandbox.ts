@@ -9,13 +9,13 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { shellQuote } from "../shell";
+import { shellQuote } from "../components/scripts/shell";
 
 /** Directories each sandbox covers with its own empty tmpfs. */
 export const SANDBOX_DIRS: readonly string[] = ["/etc/sysconfig", "/etc/sysctl.d", "/var/lib/macvlan-overlay", "/run"];
 
-/** Prefix of every sandbox's network namespace name. */
-export const SANDBOX_PREFIX = "ovltest-";
+/** Prefix of every sandbox's network namespace name (and scratch folder). */
+export const SANDBOX_PREFIX = "ovd-";
 
 export interface SandboxOptions {
   /** ip_forward in the new namespace; a new netns may inherit the machine's value. Default "0". */
@@ -31,7 +31,7 @@ export interface CommandResult {
 }
 
 export interface HostSandbox {
-  /** The network namespace's name (`ovltest-<random>`). */
+  /** The network namespace's name (`ovd-<random>`). */
   readonly name: string;
   /** Every directory under a tmpfs of its own. */
   readonly dirs: readonly string[];

@@ -1,6 +1,6 @@
 // Scripts rendered from values full of shell syntax that would touch a canary file if any of it ran.
 
-import { renderConnectivityCheck, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../index";
+import { renderConnectivityCheck, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
 
 export function evilValue(canary: string): string {
   return `x$(touch ${canary})\`touch ${canary}\`'"; touch ${canary}; #\n touch ${canary}`;
@@ -20,7 +20,7 @@ export function evilScripts(canary: string): string[] {
       persistence: "network-scripts",
     }),
     renderNatRouter({ interfaces: [evil, "ens33.20"], masquerade: true }),
-  ].flatMap((script) => [script.create, script.delete]);
-  scripts.push(renderConnectivityCheck({ probes: [{ from: evil, to: evil, toIp: evil, expectReachable: true }] }));
+  ].flatMap((script) => [script.create, script.update, script.delete]);
+  scripts.push(renderConnectivityCheck({ probes: [{ from: evil, to: evil, toIp: evil, kind: "routed", expectReachable: true }] }));
   return scripts;
 }

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { GUARD, GUARD_STATUS, SANDBOX_DIRS, sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { GUARD, GUARD_STATUS, SANDBOX_DIRS, sandboxUnavailableReason, withHostSandbox } from "./hostSandbox";
 
 const skip = sandboxUnavailableReason();
 

@@ -1,6 +1,6 @@
 // The seed lab's values, as the validated topology types carry them, for the script tests.
 
-import type { Subinterface } from "../../../topology/types";
+import type { Subinterface } from "../topology/types";
 
 /** Host 1's ens33.10 (ifcfg-ens33.10 in the seed). */
 export const host1Vlan10: Subinterface = {

@@ -1,0 +1,137 @@
+// The engine model on the dev stack: what `pulumi up` would do for the config changes users make.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import { DEV_STACK, evaluate, evaluateEditedDevStack, fakeProjectDir, PROJECT_ROOT } from "../stackEvaluation";
+import { type Deployment, deploymentFromEvaluation } from "./deployment";
+import { changes, planSteps, type Step } from "./model";
+
+const nameOf = (urn: string) => urn.split("::").pop()!;
+const summary = (steps: readonly Step[]) =>
+  steps.map((step) => `${step.op}${step.phase ? `(${step.phase})` : ""} ${nameOf(step.urn)}${step.runs ? ` runs ${step.runs}` : ""}`);
+const CHECKS = new Set(["host1/check/ping", "host2/check/ping"]);
+const notChecks = (steps: readonly Step[]) => steps.filter((step) => !CHECKS.has(nameOf(step.urn)));
+
+describe("the engine model on the dev stack", () => {
+  let cwd: string;
+  let deployed: Deployment;
+  before(() => {
+    cwd = fakeProjectDir();
+    deployed = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd }));
+  });
+
+  test("the same config again changes nothing, and the check does not re-run", () => {
+    const again = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd }));
+    assert.deepEqual(summary(changes(planSteps(deployed, again))), []);
+  });
+
+  test("a host's VLAN address change updates only that link command in place; the checks re-run", () => {
+    const next = deploymentFromEvaluation(
+      evaluateEditedDevStack(cwd, [['{ "10": 192.168.22.10/24', '{ "10": 192.168.22.20/24']]),
+    );
+    const steps = changes(planSteps(deployed, next));
+    assert.deepEqual(summary(notChecks(steps)), ["update host1/vlan10/link/ens33.10 runs update"]);
+    assert.deepEqual(summary(steps.filter((s) => CHECKS.has(nameOf(s.urn)))).sort(), [
+      "replace(create) host1/check/ping runs create",
+      "replace(create) host2/check/ping runs create",
+      "replace(delete) host1/check/ping runs delete",
+      "replace(delete) host2/check/ping runs delete",
+    ]);
+  });
+
+  test("masquerade off updates only the router's rules in place", () => {
+    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["router: { masquerade: true }", "router: { masquerade: false }"]]));
+    assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), ["update router/nat/rules runs update"]);
+  });
+
+  test("a host's new SSH port updates its commands in place (against the new port); nothing is replaced", () => {
+    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["address: 10.213.70.13\n", "address: 10.213.70.13\n      port: 2222\n"]]));
+    assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), [
+      "update router/trunk/promisc/ens33 runs update",
+      "update router/vlan10/link/ens33.10 runs update",
+      "update router/vlan20/link/ens33.20 runs update",
+      "update router/nat/rules runs update",
+    ]);
+  });
+
+  test("a VLAN id change: the new link first, then the network and its containers replaced (deleted first, in order), the old link last", () => {
+    const next = deploymentFromEvaluation(
+      evaluateEditedDevStack(cwd, [
+        ["{ id: 20, network: mac-net20", "{ id: 30, network: mac-net20"],
+        [/"20": 192\.168\.23\.10\/24/, '"30": 192.168.23.10/24'],
+        [/"20": 192\.168\.23\.11\/24/, '"30": 192.168.23.11/24'],
+        [/"20": 172\.19\.0\.1\/24/, '"30": 172.19.0.1/24'],
+        ["{ name: bbox20, vlan: 20", "{ name: bbox20, vlan: 30"],
+        ["{ name: bbox40, vlan: 20", "{ name: bbox40, vlan: 30"],
+      ]),
+    );
+    const steps = summary(notChecks(changes(planSteps(deployed, next))));
+    assert.deepEqual([...steps].sort(), [
+      "create host1/vlan30/link/ens33.30 runs create",
+      "create host2/vlan30/link/ens33.30 runs create",
+      "create router/vlan30/link/ens33.30 runs create",
+      "delete host1/vlan20/link/ens33.20 runs delete",
+      "delete host2/vlan20/link/ens33.20 runs delete",
+      "delete router/vlan20/link/ens33.20 runs delete",
+      "replace(create) host1/container/bbox20/container",
+      "replace(create) host1/network/mac-net20/network",
+      "replace(create) host2/container/bbox40/container",
+      "replace(create) host2/network/mac-net20/network",
+      "replace(delete) host1/container/bbox20/container",
+      "replace(delete) host1/network/mac-net20/network",
+      "replace(delete) host2/container/bbox40/container",
+      "replace(delete) host2/network/mac-net20/network",
+      "update router/nat/rules runs update",
+    ]);
+    const at = (step: string) => steps.indexOf(step);
+    for (const [host, container] of [["host1", "bbox20"], ["host2", "bbox40"]]) {
+      const order = [
+        `create ${host}/vlan30/link/ens33.30 runs create`,
+        `replace(delete) ${host}/container/${container}/container`,
+        `replace(delete) ${host}/network/mac-net20/network`,
+        `replace(create) ${host}/network/mac-net20/network`,
+        `replace(create) ${host}/container/${container}/container`,
+        `delete ${host}/vlan20/link/ens33.20 runs delete`,
+      ];
+      for (let k = 1; k < order.length; k++) {
+        assert.ok(at(order[k - 1]) < at(order[k]), `${order[k - 1]} before ${order[k]}`);
+      }
+      assert.ok(at(`delete ${host}/vlan20/link/ens33.20 runs delete`) > at("update router/nat/rules runs update"));
+    }
+  });
+
+  test("a renamed container keeping its key is replaced in place, the old one deleted first; its MAC stays", {
+    skip: "the stack file cannot set a container's key yet: the `key` config key arrives with the schema (topology issue)",
+  }, () => {
+    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["{ name: bbox30, vlan: 10", "{ name: bbox31, key: bbox30, vlan: 10"]]));
+    assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), [
+      "replace(delete) host2/container/bbox30/container",
+      "replace(create) host2/container/bbox30/container",
+    ]);
+  });
+
+  test("a stack deployed by 593ec9a upgrades without replacing or deleting anything on the hosts", () => {
+    const old = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "testing", "engine", "fixtures", "dev-593ec9a.json"), "utf8")) as Deployment;
+    const previous = Object.fromEntries(old.map((r) => [r.urn, { id: r.id, outputs: r.outputs }]));
+    const next = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd, previous }));
+    const steps = changes(planSteps(old, next));
+    const updates = steps.filter((s) => s.op === "update").map((s) => `${nameOf(s.urn)} runs ${s.runs}`).sort();
+    assert.deepEqual(updates, [
+      "host1/trunk/promisc/ens33 runs update", "host1/vlan10/link/ens33.10 runs update", "host1/vlan20/link/ens33.20 runs update",
+      "host2/trunk/promisc/ens33 runs update", "host2/vlan10/link/ens33.10 runs update", "host2/vlan20/link/ens33.20 runs update",
+      "router/nat/rules runs update",
+      "router/trunk/promisc/ens33 runs update", "router/vlan10/link/ens33.10 runs update", "router/vlan20/link/ens33.20 runs update",
+    ]);
+    const others = summary(steps.filter((s) => s.op !== "update")).sort();
+    // Only new read-only checks are created, and the connectivity checks re-run (they change nothing).
+    assert.deepEqual(others, [
+      "create host1/docker-engine runs create",
+      "create host2/docker-engine runs create",
+      "replace(create) host1/check/ping runs create",
+      "replace(create) host2/check/ping runs create",
+      "replace(delete) host1-check-ping runs delete",
+      "replace(delete) host2-check-ping runs delete",
+    ]);
+  });
+});

@@ -1,0 +1,74 @@
+#!/bin/sh
+# macvlan-overlay: connectivity check between containers (changes nothing)
+# Rendered by components/scripts.
+set -eu
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+say() { printf '%s\n' "$*"; }
+PING_COUNT='3'
+PING_TIMEOUT='2'
+# shellcheck disable=SC2016 # expanded inside the container, by its own shell
+PINGS='count=$1
+timeout=$2
+shift 2
+i=0
+for ip in "$@"; do
+  i=$((i + 1))
+  (
+    out=$(ping -c "$count" -W "$timeout" "$ip" 2>&1)
+    status=$?
+    rtt=$(printf '\''%s\n'\'' "$out" | sed -n '\''s|.* = [0-9.]*/\([0-9.]*\)/.*|\1|p'\'')
+    printf '\''%s %s %s\n'\'' "$i" "$status" "${rtt:--}"
+  ) &
+done
+wait'
+differ=0
+# run_pings FROM IP...: every ping of one source container in one docker exec. A container that is
+# not running, or a shell docker cannot start (exit 126/127), makes every probe of it an error,
+# never the expected result. stdin stays with this script (it is read from stdin).
+run_pings() {
+  from=$1
+  shift
+  results=
+  source_error=
+  if [ "$(docker inspect -f '{{.State.Running}}' "$from" 2>/dev/null </dev/null)" != true ]; then
+    source_error="error (container $from is not running)"
+    return 0
+  fi
+  exec_status=0
+  results=$(docker exec "$from" sh -c "$PINGS" pings "$PING_COUNT" "$PING_TIMEOUT" "$@" </dev/null 2>/dev/null) || exec_status=$?
+  case $exec_status in
+    126 | 127) source_error="error (no shell could run in $from, exit $exec_status)" ;;
+  esac
+}
+# report INDEX TO TO_IP KIND EXPECTED: one tab-separated line from the results of run_pings.
+report() {
+  got=$source_error
+  rtt=-
+  if [ -z "$got" ]; then
+    found=$(printf '%s\n' "$results" | sed -n "s/^$1 //p")
+    status=${found%% *}
+    case $status in
+      0) got=reachable; rtt=${found#* } ;;
+      126 | 127) got="error (ping could not run in $from, exit $status)" ;;
+      '') got="error (no result from $from)" ;;
+      *) got=unreachable ;;
+    esac
+  fi
+  printf 'probe\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$from" "$2" "$3" "$4" "$5" "$got" "$rtt"
+  [ "$got" = "$5" ] || differ=$((differ + 1))
+}
+run_pings 'bbox30' '172.18.0.1' '172.19.0.3' '172.18.0.2'
+report '1' 'gateway' '172.18.0.1' 'gateway' 'reachable'
+report '2' 'bbox20' '172.19.0.3' 'routed' 'reachable'
+report '3' 'bbox10' '172.18.0.2' 'same-vlan' 'reachable'
+run_pings 'bbox40' '172.19.0.1' '172.18.0.2' '172.19.0.3'
+report '1' 'gateway' '172.19.0.1' 'gateway' 'reachable'
+report '2' 'bbox10' '172.18.0.2' 'routed' 'reachable'
+report '3' 'bbox20' '172.19.0.3' 'same-vlan' 'reachable'
+if [ "$differ" -ne 0 ]; then
+  say "connectivity: $differ of 6 probes differ from the expectation"
+  exit 1
+fi
+say "connectivity: all 6 probes as expected"
+exit 0
