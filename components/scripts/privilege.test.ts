@@ -1,0 +1,44 @@
+// A non-root SSH user's scripts run through the real sudo, in a host sandbox with its own sudoers.d.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { runAsRoot } from "./privilege";
+import { shellQuote } from "./shell";
+import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+
+const skip =
+  sandboxUnavailableReason() ??
+  (spawnSync("sh", ["-c", "command -v sudo && command -v setpriv"]).status === 0 ? undefined : "sudo or setpriv is not installed");
+const SCRIPT = "#!/bin/sh\nset -eu\nid -u\nprintf '%s\\n' \"$SSH_CONNECTION\"\n";
+const CONNECTION = "198.51.100.1 50022 198.51.100.2 22";
+
+// `nobody` stands in for a sudo user; the sandbox covers /etc/sudoers.d with a tmpfs of its own.
+function asNobody(script: string): string {
+  return `SSH_CONNECTION=${shellQuote(CONNECTION)} setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ${shellQuote(script)}`;
+}
+
+test("root runs the script as it is", () => {
+  assert.equal(runAsRoot(SCRIPT, "root"), SCRIPT);
+});
+
+test("a sudo user with a NOPASSWD rule runs the script as root, keeping SSH_CONNECTION", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
+    box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) NOPASSWD: ALL\n", "440");
+    const result = box.run(asNobody(runAsRoot(SCRIPT, "nobody")));
+    assert.equal(result.stdout, `0\n${CONNECTION}\n`, result.stderr);
+    assert.equal(result.status, 0);
+  }),
+);
+
+test("a sudo user that would be asked for a password gets a clear error, and nothing runs", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
+    box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) ALL\n", "440");
+    const result = box.run(asNobody(runAsRoot("#!/bin/sh\necho ran\n", "nobody")));
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.equal(
+      result.stderr,
+      'error: user nobody cannot run sudo without a password here (sudo -n true failed): add a NOPASSWD rule, e.g. "nobody ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/\n',
+    );
+  }),
+);

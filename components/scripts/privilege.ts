@@ -1,0 +1,27 @@
+// Host scripts need root. A non-root SSH user runs each one through `sudo -n` (never a password
+// prompt: there is no terminal), keeping $SSH_CONNECTION, which sudo's env_reset would drop and the
+// route guard reads.
+
+import { joinScript, shellQuote } from "./shell";
+
+/** The script as the SSH user must run it: unchanged for root, else wrapped in `sudo -n`. */
+export function runAsRoot(script: string, sshUser: string): string {
+  if (sshUser === "root") {
+    return script;
+  }
+  const missing = `sudo is not installed on this host; the SSH user ${sshUser} needs it (or use sshUser root)`;
+  const password = `user ${sshUser} cannot run sudo without a password here (sudo -n true failed): add a NOPASSWD rule, e.g. "${sshUser} ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/`;
+  return joinScript([
+    "#!/bin/sh",
+    "# macvlan-overlay: the SSH user is not root; the host script below runs through sudo -n.",
+    "if ! command -v sudo >/dev/null 2>&1; then",
+    `  printf 'error: %s\\n' ${shellQuote(missing)} >&2`,
+    "  exit 1",
+    "fi",
+    "if ! sudo -n true 2>/dev/null; then",
+    `  printf 'error: %s\\n' ${shellQuote(password)} >&2`,
+    "  exit 1",
+    "fi",
+    `exec sudo -n /usr/bin/env SSH_CONNECTION="\${SSH_CONNECTION:-}" /bin/sh -c ${shellQuote(script)}`,
+  ]);
+}
