@@ -17,8 +17,8 @@ import {
   systemdEscape,
 } from "./bootUnit";
 import { shellQuote } from "./shell";
-import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
-import { shellcheck } from "./testing/shellcheck";
+import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { shellcheck } from "../../testing/shellcheck";
 
 const skip = sandboxUnavailableReason();
 const SPEC = { trunkInterfaces: ["ens33"] };

@@ -4,7 +4,9 @@
 
 import {
   createdDirRecord,
+  createdDirRecordPrefix,
   dropFileCommands,
+  legacyDirRecord,
   type ManagedFile,
   MANAGED_MARKER,
   managedFileFunctions,
@@ -81,14 +83,17 @@ export function bootFragment(order: number, name: string, body: string): Managed
   return { path: `${BOOT_FRAGMENT_DIR}/${String(order).padStart(2, "0")}-${name}.sh`, content: `${MANAGED_MARKER}\n${body}` };
 }
 
+/** Names this unit's directory records (see managedFile). */
+const OWNER = "boot-unit";
+
 const daemonReload = "if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi";
 
 /** A directory the unit needs, made (and recorded) only if missing, removed on delete only if made and empty. */
 function ensureDir(dir: string): string {
-  return `ensure_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir))}`;
+  return `ensure_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, OWNER))} ${shellQuote(createdDirRecordPrefix(dir))}`;
 }
 function releaseDir(dir: string): string {
-  return `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir))}`;
+  return `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, OWNER))} ${stateFile(legacyDirRecord(dir))}`;
 }
 
 export function renderBootUnit(spec: BootUnitSpec): HostScript {
@@ -102,8 +107,8 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
     `if [ "$(readlink ${link} 2>/dev/null)" = ${shellQuote(BOOT_UNIT_PATH)} ]; then rm -f ${link}; say 'boot unit: disabled'; fi`,
     releaseDir(wantsDir),
     releaseDir(BOOT_FRAGMENT_DIR),
-    ...dropFileCommands(runner),
-    ...dropFileCommands(unit),
+    ...dropFileCommands(runner, OWNER),
+    ...dropFileCommands(unit, OWNER),
   ];
   const create = [
     ...prelude("boot unit (create)"),
@@ -128,8 +133,8 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
     "trap on_exit EXIT",
     "trap 'exit 129' HUP",
     "trap 'exit 143' TERM",
-    ...putFileCommands(unit),
-    ...putFileCommands(runner).flatMap((line) =>
+    ...putFileCommands(unit, OWNER),
+    ...putFileCommands(runner, OWNER).flatMap((line) =>
       line.startsWith("put_file") ? ["# shellcheck disable=SC2016 # the runner's text: its $ expand when it runs at boot", line] : [line],
     ),
     ensureDir(BOOT_FRAGMENT_DIR),
@@ -143,5 +148,6 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
     daemonReload,
   ];
   const del = [...prelude("boot unit (delete)"), ...functions, ...removal, daemonReload];
-  return { create: joinScript(create), delete: joinScript(del) };
+  // Create converges, so an update is the same script.
+  return { create: joinScript(create), update: joinScript(create), delete: joinScript(del) };
 }

@@ -235,3 +235,18 @@ test("nat router: delete after a create killed (SIGKILL) after two rules restore
     assert.equal(box.snapshot(), before);
   }),
 );
+
+test("nat router: a chain that ends in REJECT gets our rules ahead of it, in order, and keeps its own after delete", { skip }, () =>
+  withHostSandbox({}, (box) => {
+    box.primeFirewallTables();
+    box.exec("iptables -A FORWARD -j REJECT");
+    const before = box.snapshot();
+    run(box, script.create);
+    const forward = rules.filter((rule) => rule.chain === "FORWARD").map((rule) => `-A FORWARD ${rule.spec.join(" ")}`);
+    assert.deepEqual(box.exec("iptables -S FORWARD").trim().split("\n"), ["-P FORWARD ACCEPT", ...forward, "-A FORWARD -j REJECT --reject-with icmp-port-unreachable"]);
+    run(box, script.create);
+    assert.deepEqual(box.exec("iptables -S FORWARD").trim().split("\n").length, forward.length + 2, "a second create adds nothing");
+    run(box, script.delete);
+    assert.equal(box.snapshot(), before);
+  }),
+);

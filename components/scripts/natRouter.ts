@@ -2,6 +2,7 @@
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
+import { routerPreflightLines } from "./routerPreflight";
 import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
 import {
@@ -149,12 +150,15 @@ function renderConverge(args: NatRouterScriptArgs, action: "create" | "update"):
     "  if iptables -w -t \"$rule_table\" -C \"$rule_chain\" \"$@\" 2>/dev/null; then",
     "    say \"iptables: exists: -t $rule_table -A $rule_chain $*\"",
     "  else",
+    "    # Inserted after our own rules, ahead of the chain's others: a final REJECT cannot shadow them.",
+    "    rule_position=$(( $(iptables -w -t \"$rule_table\" -S \"$rule_chain\" | grep -c -F -e " + shellQuote(`--comment ${RULE_COMMENT} `) + " || true) + 1 ))",
     "    undo_push iptables -w -t \"$rule_table\" -D \"$rule_chain\" \"$@\"",
-    "    iptables -w -t \"$rule_table\" -A \"$rule_chain\" \"$@\"",
+    "    iptables -w -t \"$rule_table\" -I \"$rule_chain\" \"$rule_position\" \"$@\"",
     "    say \"iptables: added: -t $rule_table -A $rule_chain $*\"",
     "  fi",
     "}",
     "# Preflight: nothing changes on the host until this passes.",
+    ...routerPreflightLines(args.interfaces, args.masquerade),
     ...refuseForeignCommands(sysctlFile),
     "found_forward=$(ip_forward)",
     "if [ ! -f \"$BEFORE\" ]; then",

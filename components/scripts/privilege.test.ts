@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { runAsRoot } from "./privilege";
 import { shellQuote } from "./shell";
-import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip =
   sandboxUnavailableReason() ??

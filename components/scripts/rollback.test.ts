@@ -129,7 +129,7 @@ test("nat router: a create failing on its first iptables change leaves no ip_for
     const before = box.snapshot();
     const result = runWithFault(box, renderNatRouter(seedRouter).create, "iptables 1 fail");
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /stand-in iptables: injected failure of call 1: -w -t nat -A POSTROUTING/);
+    assert.match(result.stderr, /stand-in iptables: injected failure of call 1: -w -t nat -I POSTROUTING 1 /);
     assert.equal(box.exec("cat /proc/sys/net/ipv4/ip_forward"), "0\n");
     assert.equal(box.run(`test -e ${IP_FORWARD_SYSCTL_FILE}`).status, 1);
     assert.equal(box.snapshot(), before);

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { routeGuardFunctions } from "./routeGuard";
 import { joinScript, prelude, shellQuote } from "./shell";
-import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "./testing/hostSandbox";
+import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 

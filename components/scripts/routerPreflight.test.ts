@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { firewalldCommands, routerPreflightLines } from "./routerPreflight";
 import { joinScript, prelude, shellQuote } from "./shell";
-import { sandboxUnavailableReason, withHostSandbox } from "./testing/hostSandbox";
+import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 const INTERFACES = ["ens33.10", "ens33.20"];

@@ -3,6 +3,7 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
+import { routeGuardFunctions } from "./routeGuard";
 import {
   dropFileCommands,
   dropStaleFileCommands,
@@ -163,6 +164,8 @@ function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "up
     ...(sub.address ? [`ADDRESS=${shellQuote(sub.address.cidr)}`] : []),
     "# Preflight: nothing changes on the host until these pass.",
     ...files.flatMap(refuseForeignCommands),
+    ...(sub.address ? routeGuardFunctions() : []),
+    ...(sub.address ? ["guard_route_back \"$DEVICE\" \"$ADDRESS\""] : []),
     "if link_exists \"$DEVICE\"; then",
     "  if [ \"$(link_kind \"$DEVICE\")\" = vlan ]; then",
     "    found_id=$(vlan_id \"$DEVICE\")",

@@ -187,6 +187,43 @@ VLAN_ID='20'
 ADDRESS='192.168.23.10/24'
 # Preflight: nothing changes on the host until these pass.
 refuse_foreign '/etc/sysconfig/network-scripts/ifcfg-ens33.20'
+ip4_num() {
+  guard_ifs=$IFS
+  IFS=.
+  # shellcheck disable=SC2086 # splitting the dotted quad into its octets is the point
+  set -- $1
+  IFS=$guard_ifs
+  echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 ))
+}
+ip4_in_prefix() {
+  guard_len=${2#*/}
+  guard_mask=0
+  [ "$guard_len" = 0 ] || guard_mask=$(( (0xFFFFFFFF << (32 - guard_len)) & 0xFFFFFFFF ))
+  [ $(( $(ip4_num "$1") & guard_mask )) = $(( $(ip4_num "${2%/*}") & guard_mask )) ]
+}
+# The most specific main-table route to $1, as '<prefix length> <device>'.
+best_route() {
+  ip -4 -o route show table main match "$1" | awk '
+    { p = $1; if (p !~ /^[0-9]/ && p != "default") p = $2
+      len = 32; if (p == "default") len = 0; else if (index(p, "/")) len = substr(p, index(p, "/") + 1) + 0
+      dev = "-"; for (i = 2; i < NF; i++) if ($i == "dev") dev = $(i + 1)
+      if (len > best) { best = len; bestdev = dev } else if (bestdev == "") { best = len; bestdev = dev } }
+    END { if (bestdev != "") print best, bestdev }'
+}
+guard_route_back() {
+  [ -n "${SSH_CONNECTION:-}" ] || return 0
+  guard_client=${SSH_CONNECTION%% *}
+  case $guard_client in *:*) return 0 ;; esac
+  ip4_in_prefix "$guard_client" "$2" || return 0
+  guard_best=$(best_route "$guard_client")
+  guard_best_len=${guard_best%% *}
+  guard_best_dev=${guard_best#* }
+  [ "$guard_best_dev" != "$1" ] || return 0
+  if [ -z "$guard_best" ] || [ "${2#*/}" -ge "$guard_best_len" ]; then
+    fail "$1: adding $2 would move the route back to this SSH session's client $guard_client onto $1 (now via ${guard_best_dev:-no route}, /${guard_best_len:-?}) and cut the connection; nothing was changed on $1"
+  fi
+}
+guard_route_back "$DEVICE" "$ADDRESS"
 if link_exists "$DEVICE"; then
   if [ "$(link_kind "$DEVICE")" = vlan ]; then
     found_id=$(vlan_id "$DEVICE")

@@ -195,12 +195,28 @@ add_rule() {
   if iptables -w -t "$rule_table" -C "$rule_chain" "$@" 2>/dev/null; then
     say "iptables: exists: -t $rule_table -A $rule_chain $*"
   else
+    # Inserted after our own rules, ahead of the chain's others: a final REJECT cannot shadow them.
+    rule_position=$(( $(iptables -w -t "$rule_table" -S "$rule_chain" | grep -c -F -e '--comment macvlan-overlay ' || true) + 1 ))
     undo_push iptables -w -t "$rule_table" -D "$rule_chain" "$@"
-    iptables -w -t "$rule_table" -A "$rule_chain" "$@"
+    iptables -w -t "$rule_table" -I "$rule_chain" "$rule_position" "$@"
     say "iptables: added: -t $rule_table -A $rule_chain $*"
   fi
 }
 # Preflight: nothing changes on the host until this passes.
+command -v iptables >/dev/null 2>&1 ||
+  fail 'iptables is not installed on this router (Debian/Ubuntu: apt-get install iptables; RHEL: dnf install iptables-nft); nothing was changed on this host'
+if command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
+  fail 'firewalld is running on this router: it rejects forwarded traffic before the macvlan-overlay rules see it.
+Either let the VLAN interfaces forward under firewalld (intra-zone forwarding, firewalld 0.9 or newer):
+  firewall-cmd --permanent --new-zone=macvlan-overlay
+  firewall-cmd --permanent --zone=macvlan-overlay --add-interface=ens33.10
+  firewall-cmd --permanent --zone=macvlan-overlay --add-interface=ens33.20
+  firewall-cmd --permanent --zone=macvlan-overlay --add-forward
+  firewall-cmd --permanent --zone=macvlan-overlay --add-masquerade
+  firewall-cmd --reload
+and set router.masquerade to false if firewalld masquerades, or stop it: systemctl disable --now firewalld.
+Nothing was changed on this host.'
+fi
 refuse_foreign '/etc/sysctl.d/90-macvlan-overlay.conf'
 found_forward=$(ip_forward)
 if [ ! -f "$BEFORE" ]; then
