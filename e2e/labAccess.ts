@@ -60,10 +60,10 @@ export function keyFileFor(privateKey: string): { keyFile: string; remove: () =>
 }
 
 /**
- * Debian's docker.io CLI (20.10) when present: newer CLIs turn `--mac-address` into a per-network
- * MAC, which daemons older than API 1.44 (the lab's dockerd 20.10) refuse.
+ * The docker CLI the e2e drives the lab's engines with: the machine's own (a current CLI, which sends
+ * a per-network MAC as the Docker provider does), else the lab's Docker 26 CLI, else PATH's.
  */
-const DOCKER_CLI = fs.existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+export const DOCKER_CLI = ["/usr/local/bin/docker", path.join(LAB_DIR, "cache", "engine", "root", "usr", "bin", "docker")].find((cli) => fs.existsSync(cli)) ?? "docker";
 
 /**
  * The docker CLI against `ssh://` hosts with the provider's declared sshOpts: the CLI runs `ssh`
@@ -100,12 +100,13 @@ export class DockerOverSsh {
   }
 }
 
-/** Runs `bash lab/lab.sh <verb>` and returns its output; throws with the output on failure. */
-export function labCommand(verb: "up" | "down" | "status"): RunResult {
-  const result = spawnSync("bash", [path.join(PROJECT_ROOT, "lab", "lab.sh"), verb], {
+/** Runs `bash lab/lab.sh <verb> [host]` and returns its output and exit status. */
+export function labCommand(verb: "up" | "down" | "status" | "reboot", host?: string): RunResult {
+  const result = spawnSync("bash", [path.join(PROJECT_ROOT, "lab", "lab.sh"), verb, ...(host === undefined ? [] : [host])], {
     encoding: "utf8",
     cwd: PROJECT_ROOT,
-    timeout: 600_000,
+    // UML guests boot in seconds on an idle machine, minutes on a loaded one
+    timeout: 900_000,
   });
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
 }
