@@ -23,8 +23,14 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * A command's time limit: a UML host on a loaded machine runs the program's connectivity check (six
+ * probes of `docker exec ... ping`) in minutes; ssh killed at the limit exits 255.
+ */
+const SSH_TIMEOUT_MS = 900_000;
+
 /** Runs a command string on a host through ssh, as `remote.Command` does. */
-export function sshRun(target: SshTarget, script: string, timeoutMs = 120_000): RunResult {
+export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOUT_MS): RunResult {
   const result = spawnSync(
     "ssh",
     [
@@ -78,7 +84,7 @@ export class DockerOverSsh {
     fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
   }
 
-  run(args: readonly string[], timeoutMs = 120_000): RunResult {
+  run(args: readonly string[], timeoutMs = SSH_TIMEOUT_MS): RunResult {
     const result = spawnSync(DOCKER_CLI, ["-H", this.hostUrl, ...args], {
       encoding: "utf8",
       timeout: timeoutMs,
