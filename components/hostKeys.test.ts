@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { hostKeyFromKnownHosts, knownHostsName } from "./hostKeys";
+import { firstMissingCommand, skipBecause } from "../testing/prerequisites";
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOv1Dk1n5cJ0c9kJ6oQm3W8TnY2l1p0m1s6Qd7hQ2y9a";
 const ED2 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB2J2eR3w1Jk5bX8b4L9g7v4m0l2Yx8Kq2wW0f6e3T1c";
@@ -48,7 +49,7 @@ test("a key marked @revoked is never used, and @cert-authority lines are not hos
   assert.throws(() => hostKeyFromKnownHosts(`@revoked * ${ED}\n* ${ED}\n`, "kh", "h", 22), /only keys are marked @revoked/);
 });
 
-const noKeygen = spawnSync("sh", ["-c", "command -v ssh-keygen"]).status === 0 ? undefined : "ssh-keygen is not installed";
+const noKeygen = skipBecause(firstMissingCommand(["ssh-keygen"]) === undefined ? undefined : "ssh-keygen is not installed (openssh-client)");
 
 test("entries hashed by ssh-keygen -H (HashKnownHosts) are matched", { skip: noKeygen }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-kh-"));

@@ -23,8 +23,14 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * A command's time limit: a UML host on a loaded machine runs the program's connectivity check (six
+ * probes of `docker exec ... ping`) in minutes; ssh killed at the limit exits 255.
+ */
+const SSH_TIMEOUT_MS = 900_000;
+
 /** Runs a command string on a host through ssh, as `remote.Command` does. */
-export function sshRun(target: SshTarget, script: string, timeoutMs = 120_000): RunResult {
+export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOUT_MS): RunResult {
   const result = spawnSync(
     "ssh",
     [
@@ -60,10 +66,10 @@ export function keyFileFor(privateKey: string): { keyFile: string; remove: () =>
 }
 
 /**
- * Debian's docker.io CLI (20.10) when present: newer CLIs turn `--mac-address` into a per-network
- * MAC, which daemons older than API 1.44 (the lab's dockerd 20.10) refuse.
+ * The docker CLI the e2e drives the lab's engines with: the machine's own (a current CLI, which sends
+ * a per-network MAC as the Docker provider does), else the lab's Docker 26 CLI, else PATH's.
  */
-const DOCKER_CLI = fs.existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+export const DOCKER_CLI = ["/usr/local/bin/docker", path.join(LAB_DIR, "cache", "engine", "root", "usr", "bin", "docker")].find((cli) => fs.existsSync(cli)) ?? "docker";
 
 /**
  * The docker CLI against `ssh://` hosts with the provider's declared sshOpts: the CLI runs `ssh`
@@ -78,7 +84,7 @@ export class DockerOverSsh {
     fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
   }
 
-  run(args: readonly string[], timeoutMs = 120_000): RunResult {
+  run(args: readonly string[], timeoutMs = SSH_TIMEOUT_MS): RunResult {
     const result = spawnSync(DOCKER_CLI, ["-H", this.hostUrl, ...args], {
       encoding: "utf8",
       timeout: timeoutMs,
@@ -100,12 +106,13 @@ export class DockerOverSsh {
   }
 }
 
-/** Runs `bash lab/lab.sh <verb>` and returns its output; throws with the output on failure. */
-export function labCommand(verb: "up" | "down" | "status"): RunResult {
-  const result = spawnSync("bash", [path.join(PROJECT_ROOT, "lab", "lab.sh"), verb], {
+/** Runs `bash lab/lab.sh <verb> [host]` and returns its output and exit status. */
+export function labCommand(verb: "up" | "down" | "status" | "reboot", host?: string): RunResult {
+  const result = spawnSync("bash", [path.join(PROJECT_ROOT, "lab", "lab.sh"), verb, ...(host === undefined ? [] : [host])], {
     encoding: "utf8",
     cwd: PROJECT_ROOT,
-    timeout: 600_000,
+    // UML guests boot in seconds on an idle machine, minutes on a loaded one
+    timeout: 900_000,
   });
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
 }

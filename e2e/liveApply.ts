@@ -65,6 +65,18 @@ export class LiveApply {
     }
   }
 
+  /** Runs again, in their first order, the create scripts of every host command aimed at one host. */
+  rerunCreatesOn(host: string): string[] {
+    const names: string[] = [];
+    for (const resource of this.done) {
+      if (resource.command !== undefined && resource.command.target.host === host) {
+        mustSucceed(resource.name, "create (again)", sshRun(resource.command.target, resource.command.create));
+        names.push(resource.name);
+      }
+    }
+    return names;
+  }
+
   /** Runs one created host command's create or delete script again, as an update or destroy would. */
   runScript(name: string, phase: "create" | "delete"): string {
     const command = this.done.find((r) => r.name === name && r.command !== undefined)?.command;
@@ -178,10 +190,13 @@ export class LiveApply {
     if (networks.length !== 1) {
       throw new Error(`${args.name}: the harness handles exactly one network per container`);
     }
+    // One endpoint with its own IP and MAC, as the provider's networksAdvanced sends it
+    // (a per-network MAC needs Docker API 1.44).
     const [network] = networks;
-    flags.push("--network", network.name);
-    if (network.ipv4Address) flags.push("--ip", network.ipv4Address);
-    if (network.macAddress) flags.push("--mac-address", network.macAddress);
+    const endpoint = [`name=${network.name}`];
+    if (network.ipv4Address) endpoint.push(`ip=${network.ipv4Address}`);
+    if (network.macAddress) endpoint.push(`mac-address=${network.macAddress}`);
+    flags.push("--network", endpoint.join(","));
     const id = cli.must([...flags, inputs.image]);
     this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "container", id }, inputs });
     return { id, state: inputs };

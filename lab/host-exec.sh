@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run a command inside a lab host's network + mount namespaces (its own /run, /sys, /etc/sysconfig,
-# docker socket...), without ssh. Usage: lab/host-exec.sh <host> [cmd [args...]]  (default: bash)
-# Example: lab/host-exec.sh host1 docker -H unix:///run/docker.sock ps
+# Run a command on a lab host (a User-Mode Linux guest) over its management ssh, as root.
+# Usage: lab/host-exec.sh <host> [cmd [args...]]  (default: an interactive shell)
+# Example: lab/host-exec.sh host1 docker ps
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,13 +13,8 @@ usage() { printf 'usage: %s <%s> [cmd [args...]]\n' "$0" "${LAB_HOSTS// /|}" >&2
 host=$1
 shift
 case " $LAB_HOSTS " in *" $host "*) ;; *) usage ;; esac
-[ "$(id -u)" = 0 ] || { printf '[lab] error: host-exec.sh must run as root\n' >&2; exit 1; }
-
-net=/run/netns/$LAB_NETNS_PREFIX$host
-mnt=$LAB_RUN_DIR/ns/$host.mnt
-if [ ! -e "$net" ] || ! mountpoint -q "$mnt"; then
-  printf '[lab] error: lab host %s is not up (run: npm run lab:up)\n' "$host" >&2
-  exit 1
-fi
-[ "$#" -gt 0 ] || set -- bash
-exec nsenter --net="$net" --mount="$mnt" --wd=/ -- "$@"
+addr_var="LAB_HOST_${host}_ADDR"
+config=$(dirname "$LAB_SRC")/.lab/ssh_config
+[ -f "$config" ] || { printf '[lab] error: the lab is not up (run: npm run lab:up)\n' >&2; exit 1; }
+if [ "$#" = 0 ]; then exec ssh -t -F "$config" "root@${!addr_var}"; fi
+exec ssh -F "$config" "root@${!addr_var}" "$@"

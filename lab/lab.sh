@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The local lab: the seed's three hosts (two Docker hosts and a router) built on this machine as
-# network + mount namespaces behind one switch namespace, each running its own sshd (and dockerd),
-# reachable from the root netns over a management veth. Usage: lab.sh up|down|status
-# (lab/README.md says what it builds and what it touches on the machine).
+# The local lab: the dev stack's three hosts (two Docker hosts and a router) as User-Mode Linux
+# guests — real kernels with 802.1Q, each with its own disk, sshd and (Docker hosts) Docker Engine
+# 26 — whose trunks meet on one uml_switch inside the lab's network namespace. The machine reaches
+# the guests' management addresses over a veth into that namespace.
+# Usage: lab.sh up|down|status|reboot <host>   (lab/README.md says what it builds and touches)
 set -euo pipefail
 
 PATH=$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -12,17 +13,22 @@ PROJECT_DIR=$(dirname "$LAB_SRC")
 . "$LAB_SRC/lab.env"
 
 LAB_DIR=$PROJECT_DIR/.lab
-NS_DIR=$LAB_RUN_DIR/ns
+# Kept by `down`: Docker Engine packages fetched once (lab/fetch-engine.sh).
+CACHE_DIR=$LAB_DIR/cache
+ENGINE_ROOT=$CACHE_DIR/engine/root
 PID_DIR=$LAB_RUN_DIR/pids
-CREATED_LIST=$LAB_RUN_DIR/created-paths
+UML_DIR=$LAB_DIR/uml
+# UML backs each guest's memory with a deleted file here (tmpfs: no disk writes).
+UML_TMP=/dev/shm/ovl-lab
 SW=$LAB_SWITCH_NETNS
 BR_TRUNK=br-trunk
+TAP=ovl-tap0
 SW_ROOT_PORT=root-mgmt0
+SWITCH_CTL=$LAB_DIR/switch.ctl
 MGMT_PREFIX_LEN=${LAB_MGMT_SUBNET#*/}
-DOCKER_SOCK=unix:///run/docker.sock
-# Mount points a lab host gets its own copy of (bind mounts from .lab/hosts/<host>/).
-HOST_BIND_DIRS="/etc/sysconfig /etc/sysctl.d /var/lib/macvlan-overlay"
-DOCKER_BIND_DIRS="/etc/docker"
+VLAN_MODE=802.1Q
+GUEST_MODULES="8021q macvlan veth bridge br_netfilter overlay ip_tables iptable_filter iptable_nat
+  xt_MASQUERADE xt_conntrack xt_addrtype xt_nat xt_comment xt_state"
 
 T0=${EPOCHREALTIME/./}
 # log lines carry the seconds since the script started
@@ -32,27 +38,28 @@ die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 
 host_addr() { local v="LAB_HOST_${1}_ADDR"; printf '%s' "${!v}"; }
 host_role() { local v="LAB_HOST_${1}_ROLE"; printf '%s' "${!v}"; }
-host_ns() { printf '%s%s' "$LAB_NETNS_PREFIX" "$1"; }
 host_dir() { printf '%s/hosts/%s' "$LAB_DIR" "$1"; }
-mnt_ns_file() { printf '%s/%s.mnt' "$NS_DIR" "$1"; }
+host_mem() { if [ "$(host_role "$1")" = docker ]; then printf 512M; else printf 192M; fi; }
+# A stable MAC per host: locally administered, last octet = last octet of its address.
+host_mac() { printf '02:0e:1a:00:00:%02x' "${1##*.}"; }
 docker_hosts() { local h; for h in $LAB_HOSTS; do [ "$(host_role "$h")" != docker ] || printf '%s\n' "$h"; done; }
-all_netns() { local h; printf '%s\n' "$SW"; for h in $LAB_HOSTS; do host_ns "$h"; printf '\n'; done; }
+known_host() { case " $LAB_HOSTS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-# Run a command in a netns only (root mount ns), or in a lab host's net + mount namespaces.
-in_net() { local ns=$1; shift; nsenter --net="/run/netns/$ns" -- "$@"; }
-in_host() { local h=$1; shift; nsenter --net="/run/netns/$(host_ns "$h")" --mount="$(mnt_ns_file "$h")" -- "$@"; }
+in_net() { nsenter --net="/run/netns/$SW" -- "$@"; }
+mconsole() { local h=$1; shift; timeout 10 nsenter --net="/run/netns/$SW" -- uml_mconsole "$UML_DIR/$h/mconsole" "$@" 2>/dev/null; }
+ssh_host() { local h=$1; shift; ssh -F "$LAB_DIR/ssh_config" "root@$(host_addr "$h")" "$@"; }
 
-need_root() { [ "$(id -u)" = 0 ] || die "lab.sh $1 must run as root (it creates namespaces, links and mounts)"; }
+need_root() { [ "$(id -u)" = 0 ] || die "lab.sh $1 must run as root (it creates a namespace, links and UML processes)"; }
 need_cmds() {
   local c missing=()
   for c in "$@"; do command -v "$c" >/dev/null 2>&1 || missing+=("$c"); done
   [ "${#missing[@]}" = 0 ] || die "missing commands: ${missing[*]} — install them with: bash lab/install-deps.sh"
 }
 
-# Serialize up/down: a lock on this script file (no lock file is left behind).
+# Serialize up/down/reboot: a lock on this script file (no lock file is left behind).
 take_lock() {
   exec 9<"$LAB_SRC/lab.sh"
-  flock -w "$1" 9 || die "another 'lab.sh up/down' is running"
+  flock -w "$1" 9 || die "another 'lab.sh' command is running"
 }
 
 # --- IPv4 prefix arithmetic -------------------------------------------------------------------
@@ -82,7 +89,7 @@ in_prefix() { prefixes_overlap "$1/32" "$2"; }
 # --- plan and safety checks -------------------------------------------------------------------
 check_plan() {
   # shellcheck disable=SC2034 # n is set by name in ip4_int
-  local h addr net n
+  local h addr net n id
   for net in "$LAB_MGMT_SUBNET" $LAB_OTHER_SUBNETS; do
     if ! [[ $net =~ ^[0-9.]+/([0-9]{1,2})$ ]] || ((10#${BASH_REMATCH[1]} > 32)) || ! ip4_int n "${net%/*}"; then
       die "lab.env: '$net' is not an IPv4 prefix"
@@ -95,9 +102,7 @@ check_plan() {
     in_prefix "$addr" "$LAB_MGMT_SUBNET" || die "lab.env: $h's address $addr is outside $LAB_MGMT_SUBNET"
     case $(host_role "$h") in docker | router) ;; *) die "lab.env: $h's role must be docker or router" ;; esac
   done
-  case ${LAB_VLAN_MODE:-auto} in auto | 8021q | emulated) ;; *) die "LAB_VLAN_MODE must be auto, 8021q or emulated" ;; esac
   [[ $TRUNK =~ ^[a-z][a-z0-9]{0,9}$ ]] || die "lab.env: TRUNK '$TRUNK' is not a plain interface name"
-  local id
   for id in $VLAN_IDS; do
     if ! [[ $id =~ ^[0-9]+$ ]] || ((id < 1 || id > 4094)); then die "lab.env: bad VLAN id '$id'"; fi
   done
@@ -129,98 +134,24 @@ safety_check() {
   log "safety: lab subnets $LAB_MGMT_SUBNET $LAB_OTHER_SUBNETS overlap no address or route of this machine"
 }
 
-# After building: management traffic must go to the lab link, and no lab netns may have a default route.
+# After building: management traffic must go to the lab link; no default route in the lab's
+# namespace or in any guest.
 check_built() {
-  local h addr got ns
+  local h addr got
   for h in $LAB_HOSTS; do
     addr=$(host_addr "$h")
     got=$(ip route get "$addr")
     [[ $got == *" dev $LAB_ROOT_LINK "* ]] || die "ip route get $addr does not say dev $LAB_ROOT_LINK: $got"
   done
-  while IFS= read -r ns; do
-    [ -z "$(ip -n "$ns" -4 route show default)$(ip -n "$ns" -6 route show default)" ] || die "netns $ns has a default route"
-  done < <(all_netns)
-  log "safety: ${LAB_HOSTS// /, } route via $LAB_ROOT_LINK; no lab netns has a default route"
-}
-
-# --- state and discovery ----------------------------------------------------------------------
-# record_created PATH: remember a path the lab creates in the root filesystem (written before it exists).
-record_created() { printf '%s\n' "$1" >>"$CREATED_LIST"; }
-ensure_dir() {
-  [ -d "$1" ] && return 0
-  [ ! -e "$1" ] || die "$1 exists and is not a directory"
-  record_created "$1"
-  mkdir -p "$1"
-}
-
-lab_dirs() {
-  printf '%s\n' "$LAB_DIR"
-  if [ -f "$LAB_RUN_DIR/lab-dir" ]; then
-    local other
-    other=$(cat "$LAB_RUN_DIR/lab-dir")
-    [ "$other" = "$LAB_DIR" ] || [[ $other != */.lab ]] || printf '%s\n' "$other"
-  fi
-}
-
-lab_cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "${LAB_CGROUP_PREFIX}*" 2>/dev/null || true; }
-
-# Every process of the lab: in a lab netns or host mount ns (live or recorded), in a lab cgroup,
-# or a lab daemon by its command line; then all their descendants. Never this script or its callers.
-lab_pids() {
-  local -A keys=() pick=() skip=() children=() parent=()
-  local f dir link pid ppid queue=() d cmd
-  local files=()
-  while IFS= read -r f; do [ ! -e "/run/netns/$f" ] || files+=("/run/netns/$f"); done < <(all_netns)
-  for f in "$NS_DIR"/*.mnt; do [ ! -e "$f" ] || files+=("$f"); done
-  # the inode of a namespace file names the namespace (an unmounted file's small inode matches none)
-  while IFS= read -r link; do [ -z "$link" ] || keys[$link]=1; done < <(
-    [ "${#files[@]}" = 0 ] || stat -L -c '%i %n' "${files[@]}" 2>/dev/null | while read -r ino f; do
-      case $f in *.mnt) printf 'mnt:[%s]\n' "$ino" ;; *) printf 'net:[%s]\n' "$ino" ;; esac
-    done)
-  if [ "${#keys[@]}" -gt 0 ]; then
-    while read -r dir link; do
-      if [ -z "$link" ] || [ -z "${keys[$link]:-}" ]; then continue; fi
-      pid=${dir#/proc/}
-      pick[${pid%/ns}]=1
-    done < <(find /proc/[0-9]*/ns -maxdepth 1 \( -name net -o -name mnt \) -printf '%h %l\n' 2>/dev/null || true)
-  fi
-  while IFS= read -r d; do
-    while read -r pid; do [ -z "$pid" ] || pick[$pid]=1; done < <(find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null || true)
-  done < <(lab_cgroup_dirs)
-  while IFS= read -r d; do
-    while IFS= read -r f; do
-      IFS= read -r -d '' cmd <"$f" 2>/dev/null || continue
-      # argv[0] of a listening sshd is its process title "sshd: /usr/sbin/sshd -D ... [listener] ..."
-      case $cmd in
-        sshd | */sshd | "sshd: "* | dockerd | */dockerd) pid=${f#/proc/}; pick[${pid%/cmdline}]=1 ;;
-      esac
-    done < <(grep -lsaF -- "$d/hosts/" /proc/[0-9]*/cmdline || true)
-  done < <(lab_dirs)
-  # never this script, its subshells or its callers
-  while read -r pid ppid; do
-    children[$ppid]+=" $pid"
-    parent[$pid]=$ppid
-  done < <(ps -e -o pid=,ppid=)
-  pid=$$
-  while [ -n "$pid" ] && [ "$pid" != 0 ] && [ -z "${skip[$pid]:-}" ]; do
-    skip[$pid]=1
-    pid=${parent[$pid]:-}
+  [ -z "$(ip -n "$SW" -4 route show default)$(ip -n "$SW" -6 route show default)" ] || die "netns $SW has a default route"
+  for h in $LAB_HOSTS; do
+    got=$(ssh_host "$h" 'ip -4 route show default; ip -6 route show default') || die "$h: ssh failed"
+    [ -z "$got" ] || die "guest $h has a default route: $got"
   done
-  skip[$BASHPID]=1
-  queue=("${!pick[@]}")
-  while [ "${#queue[@]}" -gt 0 ]; do
-    pid=${queue[0]}
-    queue=("${queue[@]:1}")
-    for d in ${children[$pid]:-}; do
-      [ -n "${pick[$d]:-}" ] || { pick[$d]=1; queue+=("$d"); }
-    done
-  done
-  for pid in "${!pick[@]}"; do
-    [ -z "${skip[$pid]:-}" ] || continue
-    proc_alive "$pid" && printf '%s\n' "$pid"
-  done | sort -n
+  log "safety: ${LAB_HOSTS// /, } route via $LAB_ROOT_LINK; neither netns $SW nor any guest has a default route"
 }
 
+# --- processes --------------------------------------------------------------------------------
 # A process that exists and is not a zombie.
 proc_alive() {
   local stat
@@ -229,42 +160,76 @@ proc_alive() {
   [ "${stat%% *}" != Z ]
 }
 
-pid_of() { local f="$PID_DIR/$1.$2.pid"; [ -f "$f" ] && cat "$f"; }
+# Every process of the lab: all run in the lab's network namespace (the UML transport's sockets are
+# per namespace), found by that namespace's inode. Never this script.
+lab_pids() {
+  [ -e "/run/netns/$SW" ] || return 0
+  local key dir link
+  key="net:[$(stat -L -c %i "/run/netns/$SW")]"
+  find /proc/[0-9]*/ns -maxdepth 1 -name net -printf '%h %l\n' 2>/dev/null | while read -r dir link; do
+    [ "$link" = "$key" ] || continue
+    dir=${dir#/proc/}
+    dir=${dir%/ns}
+    [ "$dir" = $$ ] || [ "$dir" = "$BASHPID" ] || ! proc_alive "$dir" || printf '%s\n' "$dir"
+  done | sort -n
+}
+
+# The guest's kernel process: the one that wrote UML_DIR/<host>/pid.
+guest_pid() {
+  local f=$UML_DIR/$1/pid pid
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  proc_alive "$pid" || return 1
+  printf '%s' "$pid"
+}
+
+# wait_until SECONDS CMD...: poll CMD every half second.
+wait_until() {
+  local secs=$1 i
+  shift
+  for ((i = 0; i < secs * 2; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  return 1
+}
 
 # --- up ---------------------------------------------------------------------------------------
-detect_vlan_mode() {
-  local want=${LAB_VLAN_MODE:-auto} mode=emulated
-  case $want in auto | 8021q | emulated) ;; *) die "LAB_VLAN_MODE must be auto, 8021q or emulated" ;; esac
-  if [ "$want" != emulated ]; then
-    ip -n "$SW" link add vprobe0 type veth peer name vprobe1
-    if ip -n "$SW" link add link vprobe0 name vprobe0.1 type vlan id 1 2>/dev/null; then mode=8021q; fi
-    ip -n "$SW" link del vprobe0
-  fi
-  [ "$want" != 8021q ] || [ "$mode" = 8021q ] || die "LAB_VLAN_MODE=8021q but this kernel cannot create 802.1Q links"
-  printf '%s' "$mode"
+# modules.dep resolved on the machine, dependencies first: the guest has no kmod.
+write_module_list() {
+  local dir m line d f deps
+  local -A seen=()
+  dir=/usr/lib/uml/modules/$(linux.uml --version 2>/dev/null | awk '{print $NF; exit}')
+  [ -f "$dir/modules.dep" ] || dir=$(find /usr/lib/uml/modules -mindepth 1 -maxdepth 1 -type d | sort -V | tail -n 1)
+  [ -f "$dir/modules.dep" ] || die "no UML kernel modules under /usr/lib/uml/modules (install user-mode-linux)"
+  for m in $GUEST_MODULES; do
+    line=$(grep -E "(^|/)$m\.ko:" "$dir/modules.dep") || die "the UML kernel has no module $m ($dir)"
+    deps=()
+    for d in ${line#*:}; do deps=("$d" "${deps[@]}"); done
+    for f in "${deps[@]}" "${line%%:*}"; do
+      [ -n "${seen[$f]:-}" ] || { seen[$f]=1; printf '%s/%s\n' "$dir" "$f"; }
+    done
+  done >"$LAB_DIR/modules.list"
 }
 
 build_switch() {
   ip netns add "$SW"
-  # the switch is pure L2: no forwarding, no addresses (not even IPv6 link-local)
-  in_net "$SW" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
+  # the switch namespace is pure L2: no forwarding, no addresses (not even IPv6 link-local)
+  in_net sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=0
+  ip -n "$SW" link set lo up
   local k
   for k in iptables ip6tables arptables; do
-    [ ! -e "/proc/sys/net/bridge/bridge-nf-call-$k" ] || in_net "$SW" sysctl -qw "net.bridge.bridge-nf-call-$k=0"
+    [ ! -e "/proc/sys/net/bridge/bridge-nf-call-$k" ] || in_net sysctl -qw "net.bridge.bridge-nf-call-$k=0"
   done
+  setsid nsenter --net="/run/netns/$SW" -- uml_switch -unix "$SWITCH_CTL" -tap "$TAP" </dev/null >"$LAB_DIR/uml_switch.log" 2>&1 9<&- &
+  printf '%s\n' "$!" >"$PID_DIR/uml_switch.pid"
+  wait_until 10 ip -n "$SW" link show dev "$TAP" || die "uml_switch did not create $TAP (log: $LAB_DIR/uml_switch.log)"
   ip -n "$SW" link add "$BR_TRUNK" type bridge
+  ip -n "$SW" link set "$TAP" master "$BR_TRUNK" up
   ip -n "$SW" link set "$BR_TRUNK" up
-  VLAN_MODE=$(detect_vlan_mode)
   printf '%s\n' "$VLAN_MODE" >"$LAB_DIR/vlan-mode"
-  local id
-  if [ "$VLAN_MODE" = emulated ]; then
-    for id in $VLAN_IDS; do
-      ip -n "$SW" link add "br-vlan$id" type bridge
-      ip -n "$SW" link set "br-vlan$id" up
-    done
-  fi
-  log "switch: netns $SW, bridges $BR_TRUNK$([ "$VLAN_MODE" != emulated ] || for id in $VLAN_IDS; do printf ' br-vlan%s' "$id"; done)"
-  log "vlan mode: $VLAN_MODE$([ "$VLAN_MODE" = emulated ] && printf ' (no 802.1Q in this kernel: %s.<id> are veths into br-vlan<id>)' "$TRUNK" || printf ' (802.1Q tagged frames cross %s)' "$BR_TRUNK")"
+  log "switch: uml_switch on $SWITCH_CTL in netns $SW, its tap $TAP on bridge $BR_TRUNK"
+  log "vlan mode: $VLAN_MODE (each guest's kernel tags $TRUNK.<id> frames; the program's scripts create the links)"
 }
 
 build_root_link() {
@@ -275,28 +240,6 @@ build_root_link() {
   ip addr add "$LAB_MGMT_ROOT_ADDR" dev "$LAB_ROOT_LINK"
   ip link set "$LAB_ROOT_LINK" up
   log "root netns: $LAB_ROOT_LINK $LAB_MGMT_ROOT_ADDR (rp_filter=1), peer $SW_ROOT_PORT on $BR_TRUNK"
-}
-
-build_host_net() {
-  local h=$1 ns addr id port
-  ns=$(host_ns "$h")
-  addr=$(host_addr "$h")
-  ip netns add "$ns"
-  in_net "$ns" sysctl -qw net.ipv4.ip_forward=0
-  ip -n "$ns" link set lo up
-  port="$h-$TRUNK"
-  ip -n "$SW" link add "$port" type veth peer name "$TRUNK" netns "$ns"
-  ip -n "$SW" link set "$port" master "$BR_TRUNK" up
-  ip -n "$ns" addr add "$addr/$MGMT_PREFIX_LEN" dev "$TRUNK"
-  ip -n "$ns" link set "$TRUNK" up
-  if [ "$VLAN_MODE" = emulated ]; then
-    for id in $VLAN_IDS; do
-      # left DOWN without an address: the program's VLAN script adopts it
-      ip -n "$SW" link add "$h-v$id" type veth peer name "$TRUNK.$id" netns "$ns"
-      ip -n "$SW" link set "$h-v$id" master "br-vlan$id" up
-    done
-  fi
-  log "$h: netns $ns, $TRUNK $addr/$MGMT_PREFIX_LEN$([ "$VLAN_MODE" != emulated ] || for id in $VLAN_IDS; do printf ', %s.%s (down)' "$TRUNK" "$id"; done)"
 }
 
 make_keys() {
@@ -325,12 +268,12 @@ make_keys() {
   log "ssh: client key .lab/id_ed25519, .lab/known_hosts, .lab/ssh_config, .lab/bin/ssh"
 }
 
+# The guest reads these through its read-only view of the machine's /.
 write_host_files() {
   local h=$1 hd addr
   hd=$(host_dir "$h")
   addr=$(host_addr "$h")
-  mkdir -p "$hd/etc-sysconfig/network-scripts" "$hd/etc-sysctl.d" "$hd/var-lib-macvlan-overlay"
-  cat >"$hd/sshd_config" <<EOF
+  cat >"$hd/sshd_config" <<EOC
 # sshd of lab host $h (written by lab/lab.sh): management address only, key-only root login
 ListenAddress $addr:22
 HostKey $hd/ssh_host_ed25519_key
@@ -353,120 +296,45 @@ PermitTunnel no
 MaxStartups 100:30:200
 MaxSessions 64
 Subsystem sftp internal-sftp
-EOF
-  if [ "$(host_role "$h")" = docker ]; then
-    mkdir -p "$hd/etc-docker" "$hd/docker"
-    printf '{}\n' >"$hd/etc-docker/daemon.json"
-  fi
+EOC
+  # the guest's own disk: ext4, the upper layer of its /etc and /var/lib, its /root and Docker's data
+  truncate -s 4G "$hd/disk.img"
+  mkfs.ext4 -q -F -L "ovl-$h" "$hd/disk.img"
 }
 
-# The lab's mount namespaces are bound onto files in a private bind mount (required by unshare).
-make_ns_dir() {
-  mkdir -p "$NS_DIR"
-  mount --bind "$NS_DIR" "$NS_DIR"
-  mount --make-private "$NS_DIR"
-}
-
-build_host_mnt() {
-  local h=$1 f mnt_ino net_ino
-  f=$(mnt_ns_file "$h")
-  : >"$f"
-  unshare --mount="$f" --propagation private true
-  mnt_ino=$(stat -L -c %i "$f")
-  net_ino=$(stat -L -c %i "/run/netns/$(host_ns "$h")")
-  nsenter --net="/run/netns/$(host_ns "$h")" --mount="$f" -- bash "$LAB_SRC/lab.sh" _host-mounts "$h" "$mnt_ino" "$net_ino" \
-    "$(stat -L -c %i /proc/self/ns/mnt)"
-}
-
-# Runs INSIDE a lab host's net + mount namespaces (called by build_host_mnt): its own /run, /sys
-# and the bind-mounted directories.
-host_mounts() {
-  local h=$1 mnt_ino=$2 net_ino=$3 caller_mnt_ino=$4 hd d sys_id targets=() i
-  # never mount over the machine's own /run: this must be the host's fresh mount ns (and its netns)
-  [ "$(stat -L -c %i /proc/self/ns/mnt)" = "$mnt_ino" ] || die "_host-mounts: not inside $h's mount namespace"
-  [ "$(stat -L -c %i /proc/self/ns/mnt)" != "$caller_mnt_ino" ] || die "_host-mounts: refusing to work in the caller's mount namespace"
-  [ "$(stat -L -c %i /proc/self/ns/net)" = "$net_ino" ] || die "_host-mounts: not inside $h's netns"
-  hd=$(host_dir "$h")
-  # drop this namespace's copies of the lab's namespace files (they would pin other hosts)
-  umount -l "$NS_DIR"
-  while mountpoint -q /run/netns; do umount -l /run/netns; done
-  mount -t tmpfs -o mode=0755,nosuid,nodev "ovl-run-$h" /run
-  mkdir -m 0755 /run/sshd /run/lock
-  # a sysfs of the host's own netns (so /sys/class/net lists its links); keep /sys's submounts (cgroups)
-  sys_id=$(awk '$5 == "/sys" { id = $1 } END { print id }' /proc/self/mountinfo)
-  while IFS= read -r d; do targets+=("$d"); done < <(awk -v p="$sys_id" '$2 == p { print $5 }' /proc/self/mountinfo)
-  mkdir /run/.sys-stash
-  for i in "${!targets[@]}"; do
-    mkdir "/run/.sys-stash/$i"
-    mount --rbind "${targets[i]}" "/run/.sys-stash/$i"
-  done
-  mount -t sysfs "ovl-sys-$h" /sys
-  for i in "${!targets[@]}"; do
-    mount --move "/run/.sys-stash/$i" "${targets[i]}"
-    rmdir "/run/.sys-stash/$i"
-  done
-  rmdir /run/.sys-stash
-  mount --bind "$hd/etc-sysconfig" /etc/sysconfig
-  mount --bind "$hd/etc-sysctl.d" /etc/sysctl.d
-  mount --bind "$hd/var-lib-macvlan-overlay" /var/lib/macvlan-overlay
-  if [ "$(host_role "$h")" = docker ]; then mount --bind "$hd/etc-docker" /etc/docker; fi
-}
-
-# start_daemon NAME HOST LOG CMD...: start CMD in the host's namespaces, detached, pid recorded.
-start_daemon() {
-  local name=$1 h=$2 logf=$3
-  shift 3
-  setsid nsenter --net="/run/netns/$(host_ns "$h")" --mount="$(mnt_ns_file "$h")" -- "$@" </dev/null >>"$logf" 2>&1 9<&- &
-  printf '%s\n' "$!" >"$PID_DIR/$h.$name.pid"
-}
-
-start_sshd() {
-  local h=$1 hd sshd
-  hd=$(host_dir "$h")
-  sshd=$(command -v sshd)
-  in_host "$h" "$sshd" -t -f "$hd/sshd_config" || die "$h: sshd rejects $hd/sshd_config"
-  start_daemon sshd "$h" "$hd/sshd.log" "$sshd" -D -e -f "$hd/sshd_config"
-}
-
-start_dockerd() {
+# boot_guest HOST: start the guest's kernel in the lab's namespace, detached; its console goes to a log.
+boot_guest() {
   local h=$1 hd
   hd=$(host_dir "$h")
-  start_daemon dockerd "$h" "$hd/dockerd.log" "$(command -v dockerd)" \
-    --config-file "$hd/etc-docker/daemon.json" --data-root "$hd/docker" --exec-root /run/docker \
-    -H "$DOCKER_SOCK" --pidfile /run/docker.pid --cgroup-parent "/$LAB_CGROUP_PREFIX$h" \
-    --bridge none --iptables=false --ip-forward=false --ip-masq=false --userland-proxy=false
+  rm -rf "${UML_DIR:?}/$h"
+  mkdir -p "$UML_TMP"
+  printf '\n==== boot %s\n' "$(date -u +%FT%TZ)" >>"$hd/console.log"
+  setsid nsenter --net="/run/netns/$SW" -- env -i TMPDIR="$UML_TMP" linux.uml \
+    mem="$(host_mem "$h")" rootfstype=hostfs rootflags=/ ro \
+    ubd0="$hd/disk.img" eth0="daemon,$(host_mac "$(host_addr "$h")"),unix,$SWITCH_CTL" \
+    init="$LAB_SRC/guest-init.sh" umid="$h" uml_dir="$UML_DIR" \
+    con=null con0=null,fd:1 ssl=null quiet \
+    LAB_HOST="$h" LAB_ROLE="$(host_role "$h")" LAB_ADDR="$(host_addr "$h")/$MGMT_PREFIX_LEN" \
+    LAB_DIR="$LAB_DIR" LAB_TRUNK="$TRUNK" LAB_ENGINE="$ENGINE_ROOT" \
+    </dev/null >>"$hd/console.log" 2>&1 9<&- &
+  printf '%s\n' "$!" >"$PID_DIR/$h.pid"
 }
 
-# wait_for WHAT SECONDS PID CMD...: poll CMD until it succeeds; fail early if PID dies.
-wait_for() {
-  local what=$1 secs=$2 pid=$3 i
-  shift 3
-  for ((i = 0; i < secs * 10; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    proc_alive "$pid" || return 1
-    sleep 0.1
-  done
-  warn "$what did not answer within ${secs}s"
-  return 1
-}
+sshd_answers() { ssh -F "$LAB_DIR/ssh_config" -o ConnectTimeout=3 "root@$(host_addr "$1")" true; }
+dockerd_answers() { ssh_host "$1" 'docker -H unix:///run/docker.sock version --format "{{.Server.Version}}"'; }
 
-wait_daemons() {
-  local h hd pid
-  for h in $LAB_HOSTS; do
-    hd=$(host_dir "$h")
-    pid=$(pid_of "$h" sshd)
-    wait_for "$h sshd" 10 "$pid" sshd_listening "$h" || { tail -n 20 "$hd/sshd.log" >&2; die "$h: sshd did not start (log: $hd/sshd.log)"; }
-    if [ "$(host_role "$h")" = docker ]; then
-      pid=$(pid_of "$h" dockerd)
-      wait_for "$h dockerd" 60 "$pid" in_host "$h" docker -H "$DOCKER_SOCK" version ||
-        { tail -n 20 "$hd/dockerd.log" >&2; die "$h: dockerd did not start (log: $hd/dockerd.log)"; }
-      log "$h: sshd pid $(pid_of "$h" sshd) on $(host_addr "$h"):22, dockerd pid $pid answers on /run/docker.sock"
-    else
-      log "$h: sshd pid $(pid_of "$h" sshd) on $(host_addr "$h"):22"
-    fi
-  done
+# wait_guest HOST: sshd (and dockerd on a Docker host) answer, as after a host's boot.
+wait_guest() {
+  local h=$1 hd
+  hd=$(host_dir "$h")
+  wait_until 300 sshd_answers "$h" || { tail -n 20 "$hd/console.log" >&2; die "$h: sshd did not answer within 300 s (console: $hd/console.log)"; }
+  if [ "$(host_role "$h")" = docker ]; then
+    wait_until 300 dockerd_answers "$h" || { ssh_host "$h" 'tail -n 20 /run/dockerd.log' >&2 || true; die "$h: dockerd did not answer within 300 s"; }
+    log "$h: up (kernel $(ssh_host "$h" 'uname -r'), sshd on $(host_addr "$h"):22, Docker Engine $(dockerd_answers "$h"))"
+  else
+    log "$h: up (kernel $(ssh_host "$h" 'uname -r'), sshd on $(host_addr "$h"):22)"
+  fi
 }
-sshd_listening() { [ -n "$(in_net "$(host_ns "$1")" ss -Hltn 'sport = :22')" ]; }
 
 # busybox:latest, offline: Debian's static busybox plus one symlink per applet.
 build_busybox_tar() {
@@ -483,46 +351,24 @@ build_busybox_tar() {
 
 import_busybox() {
   local h=$1
-  in_host "$h" docker -H "$DOCKER_SOCK" import -c 'CMD ["sh"]' - busybox:latest <"$LAB_DIR/busybox.tar" >/dev/null
-  in_host "$h" docker -H "$DOCKER_SOCK" image inspect busybox:latest >/dev/null
+  ssh_host "$h" "docker import -c 'CMD [\"sh\"]' - busybox:latest >/dev/null && docker image inspect --format '{{.Id}}' busybox:latest" \
+    <"$LAB_DIR/busybox.tar" >/dev/null || die "$h: docker import of busybox:latest failed"
 }
 
-# A real host has the filter and nat tables with their built-in chains. With iptables-nft,
-# `iptables -S` alone does not create them; an empty --noflush restore does.
-init_iptables() {
-  local h=$1
-  in_host "$h" iptables -w -S >/dev/null
-  in_host "$h" iptables -w -t nat -S >/dev/null
-  printf '%s\n' '*filter' ':INPUT ACCEPT [0:0]' ':FORWARD ACCEPT [0:0]' ':OUTPUT ACCEPT [0:0]' COMMIT \
-    '*nat' ':PREROUTING ACCEPT [0:0]' ':INPUT ACCEPT [0:0]' ':OUTPUT ACCEPT [0:0]' ':POSTROUTING ACCEPT [0:0]' COMMIT |
-    in_host "$h" iptables-restore -w --noflush
-}
-
-verify_ssh() {
-  local h pids=() rc=0
-  for h in $LAB_HOSTS; do verify_ssh_host "$h" & pids+=("$!"); done
-  for h in "${pids[@]}"; do wait "$h" || rc=1; done
-  [ "$rc" = 0 ] || die "ssh into the lab hosts failed"
-}
-verify_ssh_host() {
-  local h=$1 addr out
-  addr=$(host_addr "$h")
-  out=$(ssh -F "$LAB_DIR/ssh_config" "root@$addr" 'for c in docker ip iptables sysctl; do command -v "$c" >/dev/null || echo "missing $c"; done; echo ok') ||
-    die "$h: ssh root@$addr failed"
-  [ "$out" = ok ] || die "$h: the login PATH lacks: $out"
-  if [ "$(host_role "$h")" = docker ]; then
-    out=$(PATH="$LAB_DIR/bin:$PATH" DOCKER_HOST="ssh://root@$addr" docker version --format '{{.Server.Version}}') ||
+verify_docker_over_ssh() {
+  local h addr out
+  for h in $(docker_hosts); do
+    addr=$(host_addr "$h")
+    out=$(PATH="$LAB_DIR/bin:$PATH" DOCKER_HOST="ssh://root@$addr" docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})') ||
       die "$h: docker -H ssh://root@$addr failed"
-    log "$h: ssh root@$addr ok; docker over ssh: engine $out"
-  else
-    log "$h: ssh root@$addr ok"
-  fi
+    log "$h: docker over ssh://root@$addr: engine $out"
+  done
 }
 
 cmd_up() {
   need_root up
-  need_cmds ip nsenter unshare mount umount mountpoint findmnt flock setsid sysctl ss ssh ssh-keygen sshd \
-    dockerd docker containerd runc iptables iptables-restore busybox tar chroot ps timeout awk install
+  need_cmds ip nsenter setsid flock sysctl ssh ssh-keygen sshd linux.uml uml_switch uml_mconsole \
+    mkfs.ext4 truncate busybox tar chroot timeout awk install docker apt-get dpkg-deb
   check_plan
   take_lock 0
   local traces
@@ -536,39 +382,25 @@ $(printf '%s\n' "$traces" | sed 's/^/  /')"
   trap 'exit 130' INT TERM HUP
 
   mkdir -p "$LAB_RUN_DIR" "$PID_DIR"
-  printf '%s\n' "$LAB_DIR" >"$LAB_RUN_DIR/lab-dir"
-  : >"$CREATED_LIST"
-  mkdir -m 700 "$LAB_DIR"
-  # `ip netns add` turns /run/netns into a mount point; down undoes that if it was not one before
-  ensure_dir /run/netns
-  mountpoint -q /run/netns || record_created "mount:/run/netns"
-
+  mkdir -p "$LAB_DIR"
+  chmod 700 "$LAB_DIR"
+  sh "$LAB_SRC/fetch-engine.sh" "$CACHE_DIR" >/dev/null || die "cannot fetch Docker Engine 26 (lab/fetch-engine.sh)"
+  log "engine: $(tr '\n' ',' <"$CACHE_DIR/engine/VERSIONS" | sed 's/,$//; s/,/, /g') in .lab/cache/engine"
+  write_module_list
   build_switch
   build_root_link
-  for h in $LAB_HOSTS; do build_host_net "$h"; done
-  check_built
-
   for h in $LAB_HOSTS; do mkdir -p "$(host_dir "$h")"; done
   make_keys
-  for d in $HOST_BIND_DIRS; do ensure_dir "$d"; done
-  [ -z "$(docker_hosts)" ] || for d in $DOCKER_BIND_DIRS; do ensure_dir "$d"; done
-  make_ns_dir
   for h in $LAB_HOSTS; do
     write_host_files "$h"
-    build_host_mnt "$h"
-    init_iptables "$h"
+    boot_guest "$h"
   done
-  log "mounts: each host has its own /run (tmpfs), /sys, ${HOST_BIND_DIRS// /, } (+ /etc/docker on docker hosts)"
-
-  for h in $LAB_HOSTS; do
-    start_sshd "$h"
-    [ "$(host_role "$h")" != docker ] || start_dockerd "$h"
-  done
+  log "booting ${LAB_HOSTS// /, } (User-Mode Linux, consoles in .lab/hosts/<host>/console.log)"
   build_busybox_tar
-  wait_daemons
+  for h in $LAB_HOSTS; do wait_guest "$h"; done
   for h in $(docker_hosts); do import_busybox "$h"; done
   log "busybox:latest imported offline into $(docker_hosts | tr '\n' ' ')"
-  verify_ssh
+  verify_docker_over_ssh
   check_built
   UP_DONE=1
   printf 'up completed in %s s\n' "$((SECONDS - t0))" >"$LAB_DIR/ready"
@@ -586,147 +418,103 @@ up_exit() {
   exit "$((rc == 0 ? 1 : rc))"
 }
 
+# --- reboot -----------------------------------------------------------------------------------
+# Halts a guest as a host shuts down (its init stops the daemons, syncs and unmounts its disk, then
+# powers off), and boots it again from the same disk.
+cmd_reboot() {
+  local h=${1:-} pid t0=$SECONDS
+  need_root reboot
+  known_host "$h" || die "usage: lab.sh reboot <${LAB_HOSTS// /|}>"
+  take_lock 120
+  pid=$(guest_pid "$h") || die "$h is not running (run: npm run lab:up)"
+  log "$h: shutting down (Ctrl-Alt-Del to its init)"
+  mconsole "$h" cad >/dev/null || die "$h: uml_mconsole cad failed"
+  if ! wait_until 120 bash -c "! kill -0 $pid"; then
+    warn "$h did not halt within 120 s: halting its kernel"
+    mconsole "$h" halt >/dev/null || kill -KILL "$pid"
+    wait_until 30 bash -c "! kill -0 $pid" || die "$h: its kernel (pid $pid) does not stop"
+  fi
+  grep -q '\] halted$' <(tail -n 5 "$(host_dir "$h")/console.log") || warn "$h: no clean halt in its console log"
+  log "$h: halted; booting from $(host_dir "$h")/disk.img"
+  boot_guest "$h"
+  wait_guest "$h"
+  log "$h: rebooted in $((SECONDS - t0)) s"
+}
+
 # --- down -------------------------------------------------------------------------------------
 lab_traces() {
-  local ns d pids
-  while IFS= read -r ns; do [ ! -e "/run/netns/$ns" ] || printf 'netns %s\n' "$ns"; done < <(all_netns)
+  local pids
+  [ ! -e "/run/netns/$SW" ] || printf 'netns %s\n' "$SW"
   ! ip link show dev "$LAB_ROOT_LINK" >/dev/null 2>&1 || printf 'link %s\n' "$LAB_ROOT_LINK"
   [ ! -e "$LAB_RUN_DIR" ] || printf 'dir %s\n' "$LAB_RUN_DIR"
-  while IFS= read -r d; do [ ! -e "$d" ] || printf 'dir %s\n' "$d"; done < <(lab_dirs)
-  while IFS= read -r d; do printf 'cgroup %s\n' "$d"; done < <(lab_cgroup_dirs)
+  [ ! -e "$UML_TMP" ] || printf 'dir %s\n' "$UML_TMP"
+  [ -z "$(lab_dir_entries)" ] || printf 'dir %s (%s)\n' "$LAB_DIR" "$(lab_dir_entries | tr '\n' ' ' | sed 's/ $//')"
   pids=$(lab_pids | tr '\n' ' ')
   [ -z "$pids" ] || printf 'processes %s\n' "$pids"
-  findmnt -rn -o TARGET | while IFS= read -r d; do
-    case $d in "$LAB_RUN_DIR" | "$LAB_RUN_DIR"/* | "$LAB_DIR" | "$LAB_DIR"/*) printf 'mount %s\n' "$d" ;; esac
-  done
+  pids=$(pgrep -f "uml_dir=$UML_DIR( |$)" | tr '\n' ' ' || true)
+  [ -z "$pids" ] || printf 'guest processes outside %s: %s\n' "$SW" "$pids"
 }
+# What .lab holds besides the engine cache.
+lab_dir_entries() { [ ! -d "$LAB_DIR" ] || find "$LAB_DIR" -mindepth 1 -maxdepth 1 ! -name cache -printf '%f\n'; }
 
-stop_containers() {
-  local h ids
-  for h in $(docker_hosts); do
-    if [ ! -e "/run/netns/$(host_ns "$h")" ] || ! mountpoint -q "$(mnt_ns_file "$h")" 2>/dev/null; then continue; fi
-    ids=$(timeout 10 nsenter --net="/run/netns/$(host_ns "$h")" --mount="$(mnt_ns_file "$h")" -- \
-      docker -H "$DOCKER_SOCK" ps -aq 2>/dev/null) || continue
-    [ -n "$ids" ] || continue
-    log "$h: removing containers $(printf '%s' "$ids" | tr '\n' ' ')"
-    # shellcheck disable=SC2086 # one id per word
-    timeout 60 nsenter --net="/run/netns/$(host_ns "$h")" --mount="$(mnt_ns_file "$h")" -- \
-      docker -H "$DOCKER_SOCK" rm -f $ids >/dev/null 2>&1 || warn "$h: docker rm -f failed"
+stop_guests() {
+  local h pids left
+  for h in $LAB_HOSTS; do
+    guest_pid "$h" >/dev/null || continue
+    # the guests' disks are thrown away: no clean shutdown needed
+    mconsole "$h" halt >/dev/null || true
   done
-}
-
-# Waits up to $1 tenths of a second for the lab's processes to end; prints the pids still there.
-wait_processes_gone() {
-  local i left
-  for ((i = 0; i < $1; i++)); do
-    left=$(lab_pids | tr '\n' ' ')
-    [ -n "${left// /}" ] || return 0
-    sleep 0.1
-  done
-  printf '%s' "$left"
-  return 1
-}
-
-stop_processes() {
-  local pids left
-  pids=$(lab_pids | tr '\n' ' ')
+  pids=$( (lab_pids; pgrep -f "uml_dir=$UML_DIR( |$)" || true) | sort -u | tr '\n' ' ')
   [ -n "${pids// /}" ] || return 0
   log "stopping processes: $pids"
   # shellcheck disable=SC2086 # pids are words
   kill -TERM $pids 2>/dev/null || true
-  left=$(wait_processes_gone 150) && return 0
+  for _ in $(seq 1 50); do
+    left=$( (lab_pids; pgrep -f "uml_dir=$UML_DIR( |$)" || true) | sort -u | tr '\n' ' ')
+    [ -n "${left// /}" ] || return 0
+    sleep 0.2
+  done
   warn "still running after SIGTERM, killing: $left"
   # shellcheck disable=SC2086
   kill -KILL $left 2>/dev/null || true
-  left=$(wait_processes_gone 50) && return 0
-  warn "processes survive SIGKILL: $left"
-  return 1
-}
-
-unmount_lab() {
-  local d t
-  # deepest first; lazily if busy
-  while IFS= read -r d; do
-    findmnt -rn -o TARGET | while IFS= read -r t; do
-      case $t in "$d" | "$d"/*) printf '%s\n' "$t" ;; esac
-    done
-  done < <(printf '%s\n' "$LAB_RUN_DIR"; lab_dirs) | sort -ru | while IFS= read -r t; do
-    umount "$t" 2>/dev/null || umount -l "$t" || warn "cannot unmount $t"
-  done
-}
-
-remove_links_and_netns() {
-  local ns
-  if ip link show dev "$LAB_ROOT_LINK" >/dev/null 2>&1; then ip link del "$LAB_ROOT_LINK" || warn "cannot delete $LAB_ROOT_LINK"; fi
-  while IFS= read -r ns; do
-    [ ! -e "/run/netns/$ns" ] || ip netns del "$ns" || warn "cannot delete netns $ns"
-  done < <(all_netns)
-}
-
-remove_created_paths() {
-  [ -f "$CREATED_LIST" ] || return 0
-  local p
-  while IFS= read -r p; do
-    case $p in
-      mount:*)
-        p=${p#mount:}
-        if [ -z "$(ls -A "$p" 2>/dev/null)" ]; then
-          while mountpoint -q "$p"; do umount "$p" || umount -l "$p" || break; done
-        fi
-        ;;
-      *) [ ! -d "$p" ] || rmdir "$p" 2>/dev/null || warn "left $p in place: not empty" ;;
-    esac
-  done < <(tac "$CREATED_LIST")
-}
-
-remove_cgroups() {
-  local d
-  while IFS= read -r d; do
-    find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
-    [ ! -d "$d" ] || warn "cgroup $d still in use"
-  done < <(lab_cgroup_dirs)
+  sleep 1
+  left=$( (lab_pids; pgrep -f "uml_dir=$UML_DIR( |$)" || true) | sort -u | tr '\n' ' ')
+  [ -z "${left// /}" ] || { warn "processes survive SIGKILL: $left"; return 1; }
 }
 
 teardown() {
-  local d rc=0
-  stop_containers
-  stop_processes || rc=1
-  unmount_lab
-  remove_links_and_netns
-  remove_cgroups
-  while IFS= read -r d; do
-    [ -e "$d" ] || continue
-    rm -rf --one-file-system "$d" || { warn "cannot remove $d completely"; rc=1; }
-  done < <(lab_dirs)
-  remove_created_paths
-  rm -rf --one-file-system "$LAB_RUN_DIR" || rc=1
+  local rc=0 d
+  stop_guests || rc=1
+  if ip link show dev "$LAB_ROOT_LINK" >/dev/null 2>&1; then ip link del "$LAB_ROOT_LINK" || rc=1; fi
+  [ ! -e "/run/netns/$SW" ] || ip netns del "$SW" || rc=1
+  rm -rf --one-file-system "$UML_TMP" "$LAB_RUN_DIR" || rc=1
+  while IFS= read -r d; do rm -rf --one-file-system "${LAB_DIR:?}/$d" || rc=1; done < <(lab_dir_entries)
   return "$rc"
 }
 
 cmd_down() {
   need_root down
-  need_cmds ip nsenter umount mountpoint findmnt flock ps timeout awk tac
+  need_cmds ip nsenter flock timeout pgrep
   take_lock 120
   if [ -z "$(lab_traces)" ]; then
     log "no lab here: nothing to do"
     return 0
   fi
-  local t0=$SECONDS
-  teardown || die "teardown incomplete (see warnings); run: npm run lab:status"
-  local left
+  local t0=$SECONDS left
+  teardown || warn "teardown reported problems"
   left=$(lab_traces)
   [ -z "$left" ] || die "teardown incomplete; still present:
 $left"
-  log "lab is down in $((SECONDS - t0)) s: no lab netns, links, processes, mounts or files remain"
+  log "lab is down in $((SECONDS - t0)) s: no lab netns, link, process or file remains (the engine cache .lab/cache stays)"
 }
 
 # --- status -----------------------------------------------------------------------------------
 cmd_status() {
   need_root status
-  need_cmds ip nsenter mountpoint findmnt ps awk
-  local have=0 miss=0 h ns addr id pid mode=unknown line
+  need_cmds ip nsenter timeout
+  local have=0 miss=0 h addr pid mode=unknown line
   if [ -z "$(lab_traces)" ]; then
-    printf '[lab] absent: no lab netns, links, processes, mounts or files\n'
+    printf '[lab] absent: no lab netns, link, process or file\n'
     return 3
   fi
   item() { # item OK TEXT
@@ -736,48 +524,28 @@ cmd_status() {
   [ -f "$LAB_DIR/vlan-mode" ] && mode=$(cat "$LAB_DIR/vlan-mode")
   printf '[lab] status (vlan mode: %s)\n' "$mode"
   item "$(yes_if test -e "/run/netns/$SW")" "netns $SW"
+  pid=$(cat "$PID_DIR/uml_switch.pid" 2>/dev/null || true)
+  item "$([ -n "$pid" ] && proc_alive "$pid" && printf 1 || printf 0)" "uml_switch pid ${pid:-?} on $SWITCH_CTL"
+  item "$(yes_if ip -n "$SW" link show dev "$TAP")" "tap $TAP in $SW"
   item "$(yes_if ip -n "$SW" link show dev "$BR_TRUNK")" "bridge $BR_TRUNK in $SW"
-  if [ "$mode" = emulated ]; then
-    for id in $VLAN_IDS; do item "$(yes_if ip -n "$SW" link show dev "br-vlan$id")" "bridge br-vlan$id in $SW"; done
-  fi
   line=$(ip -o -4 addr show dev "$LAB_ROOT_LINK" 2>/dev/null | awk '{print $4}' || true)
   item "$([ "$line" = "$LAB_MGMT_ROOT_ADDR" ] && printf 1 || printf 0)" "link $LAB_ROOT_LINK ${line:-(no address)} in the root netns"
-  item "$(yes_if mountpoint -q "$NS_DIR")" "private bind mount $NS_DIR"
   for h in $LAB_HOSTS; do
-    ns=$(host_ns "$h")
     addr=$(host_addr "$h")
-    item "$(yes_if test -e "/run/netns/$ns")" "$h: netns $ns"
-    line=$(ip -n "$ns" -o -4 addr show dev "$TRUNK" 2>/dev/null | awk '{print $4}' || true)
-    item "$([ "$line" = "$addr/$MGMT_PREFIX_LEN" ] && printf 1 || printf 0)" "$h: $TRUNK ${line:-(no address)}"
-    if [ "$mode" = emulated ]; then
-      for id in $VLAN_IDS; do
-        line=$(ip -n "$ns" -o link show dev "$TRUNK.$id" 2>/dev/null | grep -o 'state [A-Z]*' || true)
-        item "$([ -n "$line" ] && printf 1 || printf 0)" "$h: $TRUNK.$id ${line:-absent}"
-      done
-    fi
-    item "$(yes_if mountpoint -q "$(mnt_ns_file "$h")")" "$h: mount ns $(mnt_ns_file "$h")"
-    pid=$(pid_of "$h" sshd || true)
-    item "$([ -n "$pid" ] && proc_alive "$pid" && printf 1 || printf 0)" "$h: sshd pid ${pid:-?} on $addr:22"
+    pid=$(guest_pid "$h" || true)
+    item "$([ -n "$pid" ] && printf 1 || printf 0)" "$h: UML kernel pid ${pid:-?}, disk $(host_dir "$h")/disk.img"
+    item "$(yes_if timeout 15 ssh -F "$LAB_DIR/ssh_config" -o ConnectTimeout=3 "root@$addr" true)" "$h: sshd on $addr:22"
     if [ "$(host_role "$h")" = docker ]; then
-      pid=$(pid_of "$h" dockerd || true)
-      item "$([ -n "$pid" ] && proc_alive "$pid" && printf 1 || printf 0)" "$h: dockerd pid ${pid:-?}"
-      item "$(yes_if timeout 10 nsenter --net="/run/netns/$ns" --mount="$(mnt_ns_file "$h")" -- \
-        docker -H "$DOCKER_SOCK" image inspect busybox:latest)" "$h: dockerd answers on /run/docker.sock, has busybox:latest"
+      item "$(yes_if timeout 30 ssh -F "$LAB_DIR/ssh_config" -o ConnectTimeout=3 "root@$addr" docker image inspect busybox:latest)" "$h: dockerd answers, has busybox:latest"
     fi
   done
   local d
-  for d in id_ed25519 known_hosts ssh_config vlan-mode ready; do item "$(yes_if test -f "$LAB_DIR/$d")" ".lab/$d"; done
-  local pids
-  pids=$(lab_pids | tr '\n' ',')
-  if [ -n "$pids" ]; then
-    printf '[lab] processes:\n'
-    ps -o pid=,ppid=,args= -p "${pids%,}" | cut -c1-150 | sed 's/^/  /'
+  for d in id_ed25519 known_hosts ssh_config vlan-mode ready modules.list; do item "$(yes_if test -f "$LAB_DIR/$d")" ".lab/$d"; done
+  pid=$(lab_pids | tr '\n' ',')
+  if [ -n "$pid" ]; then
+    printf '[lab] processes in netns %s:\n' "$SW"
+    ps -o pid=,ppid=,args= -p "${pid%,}" | cut -c1-150 | sed 's/^/  /'
   fi
-  printf '[lab] mounts in the root mount ns:\n'
-  findmnt -rn -o TARGET,FSTYPE | while read -r d line; do
-    case $d in "$LAB_RUN_DIR" | "$LAB_RUN_DIR"/* | "$LAB_DIR" | "$LAB_DIR"/*) printf '  %s %s\n' "$d" "$line" ;; esac
-    while IFS= read -r ns; do [ "$d" != "/run/netns/$ns" ] || printf '  %s %s\n' "$d" "$line"; done < <(all_netns)
-  done
   if [ "$miss" = 0 ]; then
     printf '[lab] complete\n'
     return 0
@@ -790,9 +558,9 @@ case ${1:-} in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  _host-mounts) host_mounts "$2" "$3" "$4" "$5" ;;
+  reboot) cmd_reboot "${2:-}" ;;
   *)
-    printf 'usage: %s up|down|status\n' "$0" >&2
+    printf 'usage: %s up|down|status|reboot <host>\n' "$0" >&2
     exit 2
     ;;
 esac

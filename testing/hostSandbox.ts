@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { firstMissingCommand, skipBecause } from "./prerequisites";
 import { shellQuote } from "../components/scripts/shell";
 
 /** Directories each sandbox covers with its own empty tmpfs. */
@@ -56,21 +57,13 @@ export interface HostSandbox {
   close(): Promise<void>;
 }
 
-function commandMissing(command: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status !== 0;
-}
-
-/** Why real-effect tests cannot run here, or undefined when they can. */
+/** Why real-effect tests cannot run here, or undefined when they can (a failure when CI requires them). */
 export function sandboxUnavailableReason(): string | undefined {
   if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    return "needs root (network and mount namespaces)";
+    return skipBecause("needs root (network and mount namespaces)");
   }
-  for (const command of ["ip", "iptables", "iptables-save", "nsenter", "unshare", "mount", "sysctl"]) {
-    if (commandMissing(command)) {
-      return `${command} is not installed`;
-    }
-  }
-  return undefined;
+  const missing = firstMissingCommand(["ip", "iptables", "iptables-save", "nsenter", "unshare", "mount", "sysctl"]);
+  return skipBecause(missing === undefined ? undefined : `${missing} is not installed (bash lab/install-deps.sh installs it)`);
 }
 
 // Runs as the namespace holder: mounts, says "ready", then waits on stdin (closing it ends the holder,

@@ -1,14 +1,12 @@
 // A non-root SSH user's scripts run through the real sudo, in a host sandbox with its own sudoers.d.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { runAsRoot } from "./privilege";
 import { shellQuote } from "./shell";
 import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { firstMissingCommand, skipBecause } from "../../testing/prerequisites";
 
-const skip =
-  sandboxUnavailableReason() ??
-  (spawnSync("sh", ["-c", "command -v sudo && command -v setpriv"]).status === 0 ? undefined : "sudo or setpriv is not installed");
+const skip = sandboxUnavailableReason() ?? skipBecause(firstMissingCommand(["sudo", "setpriv"]) === undefined ? undefined : "sudo or setpriv is not installed (bash lab/install-deps.sh installs sudo)");
 const SCRIPT = "#!/bin/sh\nset -eu\nid -u\nprintf '%s\\n' \"$SSH_CONNECTION\"\n";
 const CONNECTION = "198.51.100.1 50022 198.51.100.2 22";
 
