@@ -30,7 +30,8 @@ export interface RunResult {
 const SSH_TIMEOUT_MS = 900_000;
 
 /** Runs a command string on a host through ssh, as `remote.Command` does. */
-export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOUT_MS): RunResult {
+/** Runs `script` as the remote command; `input`, if given, is its stdin (pulumi-command's `stdin`). */
+export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOUT_MS, input?: string): RunResult {
   const result = spawnSync(
     "ssh",
     [
@@ -44,7 +45,7 @@ export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOU
       `${target.user}@${target.host}`,
       script,
     ],
-    { encoding: "utf8", timeout: timeoutMs },
+    { encoding: "utf8", timeout: timeoutMs, input: input ?? "" },
   );
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
 }

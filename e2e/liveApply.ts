@@ -11,7 +11,7 @@ export interface LiveResource {
   type: string;
   name: string;
   /** Host commands: the target and scripts as declared. */
-  command?: { target: SshTarget; create: string; delete: string; stdout: string };
+  command?: { target: SshTarget; create: string; delete: string; stdin?: string; stdout: string };
   /** Docker objects: the CLI for its host and the ids to remove. */
   docker?: { cli: DockerOverSsh; kind: "network" | "container" | "image"; id: string; keepLocally?: boolean };
   /** The inputs it was declared with. */
@@ -60,7 +60,7 @@ export class LiveApply {
   rerunCreates(): void {
     for (const resource of this.done) {
       if (resource.command !== undefined) {
-        mustSucceed(resource.name, "create (again)", sshRun(resource.command.target, resource.command.create));
+        mustSucceed(resource.name, "create (again)", run(resource.command, "create"));
       }
     }
   }
@@ -70,7 +70,7 @@ export class LiveApply {
     const names: string[] = [];
     for (const resource of this.done) {
       if (resource.command !== undefined && resource.command.target.host === host) {
-        mustSucceed(resource.name, "create (again)", sshRun(resource.command.target, resource.command.create));
+        mustSucceed(resource.name, "create (again)", run(resource.command, "create"));
         names.push(resource.name);
       }
     }
@@ -83,7 +83,7 @@ export class LiveApply {
     if (command === undefined) {
       throw new Error(`no host command named ${name} was created`);
     }
-    return mustSucceed(name, phase, sshRun(command.target, command[phase]));
+    return mustSucceed(name, phase, run(command, phase));
   }
 
   /** Undoes everything in reverse order; collects failures instead of stopping at the first. */
@@ -92,7 +92,7 @@ export class LiveApply {
     for (const resource of [...this.done].reverse()) {
       try {
         if (resource.command !== undefined) {
-          mustSucceed(resource.name, "delete", sshRun(resource.command.target, resource.command.delete));
+          mustSucceed(resource.name, "delete", run(resource.command, "delete"));
         } else if (resource.docker !== undefined) {
           const { cli, kind, id, keepLocally } = resource.docker;
           if (kind === "container") cli.must(["rm", "--force", id]);
@@ -126,14 +126,11 @@ export class LiveApply {
 
   private runCommand(name: string, inputs: Record<string, any>): Applied {
     const target = this.target(inputs.connection);
-    const result = sshRun(target, inputs.create);
+    const command = { target, create: inputs.create as string, delete: (inputs.delete ?? "") as string, stdin: inputs.stdin as string | undefined, stdout: "" };
+    const result = run(command, "create");
     const stdout = mustSucceed(name, "create", result);
-    this.done.push({
-      type: "command:remote:Command",
-      name,
-      command: { target, create: inputs.create, delete: inputs.delete ?? "", stdout },
-      inputs,
-    });
+    command.stdout = stdout;
+    this.done.push({ type: "command:remote:Command", name, command, inputs });
     return { id: name, state: { ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: result.stderr } };
   }
 
@@ -201,6 +198,11 @@ export class LiveApply {
     this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "container", id }, inputs });
     return { id, state: inputs };
   }
+}
+
+/** pulumi-command runs each phase's text as the SSH command, with the one `stdin` input as its standard input. */
+function run(command: NonNullable<LiveResource["command"]>, phase: "create" | "delete") {
+  return sshRun(command.target, command[phase], undefined, command.stdin);
 }
 
 function mustSucceed(name: string, phase: string, result: { status: number; stdout: string; stderr: string }): string {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { renderIfcfg } from "../components/scripts";
+import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
 import { evaluateProgram } from "../testing/programHarness";
 import { firstMissingCommand, skipBecause } from "../testing/prerequisites";
 import { LiveApply } from "./liveApply";
@@ -169,9 +169,14 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     const kinds = live.done.map((r) => r.type);
     assert.equal(kinds.filter((t) => t === "docker:index/network:Network").length, 4);
     assert.equal(kinds.filter((t) => t === "docker:index/container:Container").length, 4);
-    const check = live.done.find((r) => r.name === "host1-check-ping")?.command?.stdout ?? "";
-    console.log(`the program's own connectivity check on host1:\n${check}`);
-    assert.match(check, /bbox10 -> bbox40 \(172\.19\.0\.4\): expected reachable, got reachable/);
+    for (const host of DOCKER_HOSTS) {
+      const check = live.done.find((r) => r.name === `${host}/check/ping`)?.command?.stdout ?? "";
+      console.log(`the program's own connectivity check on ${host}:\n${check}`);
+      const report = parseConnectivityReport(check);
+      assert.ok(report.length > 0, `${host}: the check reported probes`);
+      assert.deepEqual(report.filter((probe) => probe.result !== probe.expected), [], `${host}: every probe as expected`);
+      assert.deepEqual([...new Set(report.map((probe) => probe.kind))].sort(), ["gateway", "routed", "same-vlan"], `${host}: gateway, same-VLAN and routed probes`);
+    }
   });
 
   test("host state after create: promisc, subinterfaces with the seed's addresses, ifcfg files, sysctl, rules", () => {
@@ -241,12 +246,12 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   });
 
   test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work", () => {
-    live.runScript("router-nat-rules", "delete");
+    live.runScript("router/nat/rules", "delete");
     try {
       assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "0");
       assertMatrix(pingMatrix("router rules deleted", [...SAME_VLAN, ...CROSS_VLAN(false)]));
     } finally {
-      live.runScript("router-nat-rules", "create");
+      live.runScript("router/nat/rules", "create");
     }
     assertMatrix(pingMatrix("router rules restored", CROSS_VLAN(true).slice(0, 2)));
   });
