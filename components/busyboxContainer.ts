@@ -1,5 +1,5 @@
 // A long-running busybox container with a static IP and a stable MAC on a macvlan network (the
-// seed's `docker run -itd --name bbox10 --network mac-net10 --ip 172.18.0.2 busybox`).
+// lab note's `docker run -itd --name bbox10 --network mac-net10 --ip 172.18.0.2 busybox`).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";

@@ -1,4 +1,4 @@
-// The Docker macvlan network of one VLAN on one host (the seed's `docker network create --driver
+// The Docker macvlan network of one VLAN on one host (docs/lab-note.md's `docker network create --driver
 // macvlan ... -o parent=ens33.10 mac-net10`). Its parent comes from the link command's output, so
 // the network records the link as an input dependency: a replaced link replaces the network (and,
 // through the network's name, its containers) with it, deleting them first.

@@ -1,4 +1,4 @@
-// The router between the VLANs: ip_forward through /etc/sysctl.d and the seed's MASQUERADE and
+// The router between the VLANs: ip_forward through /etc/sysctl.d and the lab note's MASQUERADE and
 // FORWARD rules, each tagged so that an update adds and removes only the rules that differ and
 // delete removes exactly ours. Never replaced: a change converges in place, forwarding on throughout.
 import * as command from "@pulumi/command";
@@ -13,7 +13,7 @@ export interface NatRouterArgs {
   connection: pulumi.Input<HostConnection>;
   /** The router's VLAN subinterfaces ("ens33.10", "ens33.20"). */
   interfaces: readonly string[];
-  /** MASQUERADE out of every interface (the seed's NAT); false forwards without NAT. */
+  /** MASQUERADE out of every interface (the NAT of the lab note, docs/lab-note.md); false forwards without NAT. */
   masquerade: boolean;
   /** The router's link commands: the rules name their devices. */
   links: pulumi.Resource[];

@@ -1,4 +1,4 @@
-// Puts a host's trunk interface into promiscuous mode (the seed's `ip link set ens33 promisc on`),
+// Puts a host's trunk interface into promiscuous mode (`ip link set ens33 promisc on` in docs/lab-note.md),
 // so frames for the containers' own MACs are accepted; delete turns it off only if it was off.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";

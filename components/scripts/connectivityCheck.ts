@@ -1,4 +1,4 @@
-// The seed's verification: containers ping each other. Runs on a docker host, changes nothing: one
+// The verification of docs/lab-note.md: containers ping each other. Runs on a docker host, changes nothing: one
 // `docker exec` per source container runs that container's pings in parallel; one tab-separated
 // line per probe, and exit 1 at the end if any result differs from what the topology expects.
 // The script is long (it grows with the probes), so it travels on the command's stdin (`sh -s`),

@@ -1,4 +1,4 @@
-// The router between the VLANs (the seed's host 3): ip_forward=1 and the seed's iptables rules,
+// The router between the VLANs (host 3 of docs/lab-note.md): ip_forward=1 and its iptables rules,
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
@@ -34,7 +34,7 @@ export interface NatRouterScriptArgs {
 const TAG = ["-m", "comment", "--comment", RULE_COMMENT] as const;
 
 /**
- * The seed's rules in the seed's order: MASQUERADE out of each interface (when masquerade), then
+ * The lab note's rules in its order (docs/lab-note.md): MASQUERADE out of each interface (when masquerade), then
  * RELATED,ESTABLISHED for every ordered pair of distinct interfaces, then ACCEPT for every pair.
  */
 export function routerRules(args: NatRouterScriptArgs): RouterRule[] {

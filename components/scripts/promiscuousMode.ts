@@ -1,4 +1,4 @@
-// Promiscuous mode on a trunk interface (the seed's `ip link set ens33 promisc on`), so the NIC
+// Promiscuous mode on a trunk interface (`ip link set ens33 promisc on`), so the NIC
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";

@@ -1,4 +1,4 @@
-// A VLAN subinterface on the trunk (the seed's ifcfg-ens33.10 + `ifup ens33.10`): the link, the
+// A VLAN subinterface on the trunk (a RHEL 7 ifcfg-ens33.10 + `ifup ens33.10`): the link, the
 // host's address on it, up; plus the persistence backend's boot-time files. An existing link of the
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 

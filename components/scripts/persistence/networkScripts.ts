@@ -14,7 +14,7 @@ export function ifcfgPath(device: string): string {
   return `${NETWORK_SCRIPTS_DIR}/ifcfg-${device}`;
 }
 
-/** The seed's ifcfg file, line for line, under our marker line. */
+/** The RHEL 7 ifcfg file of a VLAN subinterface, as docs/lab-note.md writes it, under our marker line. */
 export function renderIfcfg(sub: Subinterface): string {
   const lines = [MANAGED_MARKER, "BOOTPROTO=none", `NAME=${sub.device}`, `DEVICE=${sub.device}`, "ONBOOT=yes"];
   if (sub.address) {
