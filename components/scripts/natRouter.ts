@@ -215,6 +215,7 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "  fi",
     "  forget \"$BEFORE\"",
     "fi",
+    "release_state_dir",
   ];
   return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
 }

@@ -81,6 +81,7 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "  say \"$IFACE: promisc already off\"",
     "fi",
     "forget \"$BEFORE\"",
+    "release_state_dir",
   ];
   return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
 }

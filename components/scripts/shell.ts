@@ -63,8 +63,9 @@ export function prelude(title: string, comments: readonly string[] = [], changes
  * Shell functions for state records, each write journalled (see transactionFunctions):
  * `record FILE LINE...` writes a record atomically under a name no other run uses,
  * `recorded FILE LINE` tests for a line, `forget FILE` removes a record. STATE_DIR is shared by
- * every resource of a host, some of whose scripts run in parallel: it is only ever `mkdir -p`-ed,
- * never removed.
+ * every resource of a host, some of whose scripts run in parallel: a delete that leaves it empty
+ * removes it (`release_state_dir`, so destroy leaves the host as it was), and a write that finds it
+ * just removed by such a delete makes it again and writes once more.
  */
 export function stateFunctions(): string[] {
   return [
@@ -74,10 +75,15 @@ export function stateFunctions(): string[] {
     "  shift",
     "  mkdir -p \"$STATE_DIR\"",
     "  journal_file \"$record_file\"",
-    "  printf '%s\\n' \"$@\" >\"$record_file.tmp.$$\"",
+    "  if ! printf '%s\\n' \"$@\" 2>/dev/null >\"$record_file.tmp.$$\"; then",
+    "    mkdir -p \"$STATE_DIR\"",
+    "    printf '%s\\n' \"$@\" >\"$record_file.tmp.$$\"",
+    "  fi",
     "  mv -f \"$record_file.tmp.$$\" \"$record_file\"",
     "}",
     "recorded() { [ -f \"$1\" ] && grep -qxF -- \"$2\" \"$1\"; }",
+    "# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.",
+    "release_state_dir() { rmdir \"$STATE_DIR\" 2>/dev/null || true; }",
     "forget() {",
     "  journal_file \"$1\"",
     "  rm -f \"$1\"",
@@ -109,6 +115,7 @@ function journalFunctions(): string[] {
     "  fi",
     "}",
     "restore_file() {",
+    "  mkdir -p \"$(dirname \"$1\")\"",
     "  printf '%s' \"${2%x}\" >\"$1.tmp.$$\"",
     "  chmod \"$3\" \"$1.tmp.$$\"",
     "  mv -f \"$1.tmp.$$\" \"$1\"",

@@ -292,6 +292,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
+    "release_state_dir",
   );
   return joinScript(lines);
 }

@@ -27,6 +27,7 @@ journal_file() {
   fi
 }
 restore_file() {
+  mkdir -p "$(dirname "$1")"
   printf '%s' "${2%x}" >"$1.tmp.$$"
   chmod "$3" "$1.tmp.$$"
   mv -f "$1.tmp.$$" "$1"
@@ -39,10 +40,15 @@ record() {
   shift
   mkdir -p "$STATE_DIR"
   journal_file "$record_file"
-  printf '%s\n' "$@" >"$record_file.tmp.$$"
+  if ! printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
+    mkdir -p "$STATE_DIR"
+    printf '%s\n' "$@" >"$record_file.tmp.$$"
+  fi
   mv -f "$record_file.tmp.$$" "$record_file"
 }
 recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
+# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.
+release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
 forget() {
   journal_file "$1"
   rm -f "$1"
