@@ -1,0 +1,116 @@
+// Test code: the local lab as the e2e tests see it — its hosts and the dev stack's containers, how to
+// reach them, a host's state as destroy must restore it, and the ping matrix run from inside containers.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { firstMissingCommand, skipBecause } from "../testing/prerequisites";
+import { DOCKER_CLI, LAB_DIR, PROJECT_ROOT, sshMust, sshRun, type SshTarget } from "./labAccess";
+
+export const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
+export const HOSTS = { host1: "10.213.70.11", host2: "10.213.70.12", router: "10.213.70.13" } as const;
+export type HostName = keyof typeof HOSTS;
+export const DOCKER_HOSTS: HostName[] = ["host1", "host2"];
+export const CONTAINERS = {
+  bbox10: { host: "host1", ip: "172.18.0.2", vlan: 10 },
+  bbox20: { host: "host1", ip: "172.19.0.3", vlan: 20 },
+  bbox30: { host: "host2", ip: "172.18.0.5", vlan: 10 },
+  bbox40: { host: "host2", ip: "172.19.0.4", vlan: 20 },
+} as const;
+export type ContainerName = keyof typeof CONTAINERS;
+
+/** Why the e2e test cannot run here, or undefined when it can. */
+function missingPrerequisite(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (a network namespace, links, User-Mode Linux guests)";
+  const tool = firstMissingCommand(["ip", "nsenter", "linux.uml", "uml_switch", "uml_mconsole", "mkfs.ext4", "sshd", "ssh", "ssh-keygen", "busybox", "apt-get", "dpkg-deb"]);
+  if (tool !== undefined) return `needs ${tool} (bash lab/install-deps.sh installs the Debian packages)`;
+  if (spawnSync(DOCKER_CLI, ["--version"]).status !== 0) return "needs a docker CLI (API 1.44 or later)";
+  return undefined;
+}
+
+// MACVLAN_OVERLAY_E2E=0 skips it; =required (CI) fails instead of skipping.
+export const missing = process.env.MACVLAN_OVERLAY_E2E === "0" ? "MACVLAN_OVERLAY_E2E=0" : skipBecause(missingPrerequisite());
+
+export const target = (host: HostName): SshTarget => ({
+  host: HOSTS[host],
+  port: 22,
+  user: "root",
+  keyFile: path.join(LAB_DIR, "id_ed25519"),
+});
+export const onHost = (host: HostName, script: string) => sshMust(target(host), script);
+
+/** Everything destroy must put back: links and addresses, firewall, sysctl, our files, Docker objects. */
+export function snapshot(host: HostName): string {
+  const docker = DOCKER_HOSTS.includes(host)
+    ? "echo '## docker'; docker ps -a --format '{{.Names}}' | sort; docker network ls --format '{{.Name}} {{.Driver}}' | sort"
+    : "";
+  return onHost(
+    host,
+    [
+      "set -eu",
+      // The kernel gives a link a default qdisc the first time it goes up and never puts back
+      // "noop": that is history, not configuration, so it is left out of the comparison.
+      "echo '## ip -d addr'; ip -d addr | sed 's/ qdisc [a-z_]* / /'",
+      "echo '## iptables-save'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[-]/'",
+      "echo '## ip_forward'; sysctl -n net.ipv4.ip_forward",
+      "echo '## files'; for f in $(find /etc/sysconfig /etc/sysctl.d /var/lib/macvlan-overlay -print 2>/dev/null | sort); do echo \"$f\"; if [ -f \"$f\" ]; then cat \"$f\"; fi; done",
+      docker,
+    ].join("\n"),
+  );
+}
+
+export function snapshotAll(): Record<HostName, string> {
+  return { host1: snapshot("host1"), host2: snapshot("host2"), router: snapshot("router") };
+}
+
+/** One ping from inside a container; true if answered. */
+export function ping(from: ContainerName, to: ContainerName): boolean {
+  return sshRun(target(CONTAINERS[from].host), `docker exec ${from} ping -c 2 -W 2 ${CONTAINERS[to].ip}`).status === 0;
+}
+
+export interface MatrixRow { from: ContainerName; to: ContainerName; expected: boolean; result: boolean }
+
+export function pingMatrix(label: string, pairs: [ContainerName, ContainerName, boolean][]): MatrixRow[] {
+  const rows = pairs.map(([from, to, expected]) => ({ from, to, expected, result: ping(from, to) }));
+  const word = (b: boolean) => (b ? "reachable" : "unreachable");
+  console.log(`ping matrix (${label}):`);
+  console.log(`  ${"source".padEnd(8)} ${"destination".padEnd(22)} ${"expected".padEnd(12)} result`);
+  for (const row of rows) {
+    const dest = `${row.to} (${CONTAINERS[row.to].ip})`;
+    console.log(`  ${row.from.padEnd(8)} ${dest.padEnd(22)} ${word(row.expected).padEnd(12)} ${word(row.result)}${row.expected === row.result ? "" : "   <-- MISMATCH"}`);
+  }
+  return rows;
+}
+
+export function assertMatrix(rows: MatrixRow[]): void {
+  assert.deepEqual(
+    rows.filter((r) => r.expected !== r.result).map((r) => `${r.from}->${r.to} expected ${r.expected}`),
+    [],
+  );
+}
+
+/** Packet counts of our router rules: "table chain in out target" → packets. */
+export function routerCounters(): Map<string, number> {
+  const counters = new Map<string, number>();
+  for (const table of ["nat", "filter"]) {
+    const chain = table === "nat" ? "POSTROUTING" : "FORWARD";
+    const out = onHost("router", `iptables -w -t ${table} -L ${chain} -v -n -x`);
+    for (const line of out.split("\n")) {
+      if (!line.includes("macvlan-overlay")) continue;
+      const fields = line.trim().split(/\s+/);
+      // pkts bytes target prot opt in out source destination ...
+      const key = `${table} ${chain} ${fields[5]} ${fields[6]} ${fields[2]}${line.includes("RELATED,ESTABLISHED") ? " ctstate" : ""}`;
+      counters.set(key, Number(fields[0]));
+    }
+  }
+  return counters;
+}
+
+export const SAME_VLAN: [ContainerName, ContainerName, boolean][] = [
+  ["bbox10", "bbox30", true], ["bbox30", "bbox10", true],
+  ["bbox20", "bbox40", true], ["bbox40", "bbox20", true],
+];
+export const CROSS_VLAN = (expected: boolean): [ContainerName, ContainerName, boolean][] => [
+  ["bbox10", "bbox40", expected], ["bbox30", "bbox20", expected],
+  ["bbox40", "bbox10", expected], ["bbox20", "bbox30", expected],
+];
+
