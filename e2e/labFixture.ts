@@ -114,3 +114,62 @@ export const CROSS_VLAN = (expected: boolean): [ContainerName, ContainerName, bo
   ["bbox40", "bbox10", expected], ["bbox20", "bbox30", expected],
 ];
 
+
+/** A deployed container as the stack's state records it. */
+export interface DeployedContainer {
+  name: string;
+  /** The management address of its docker host. */
+  hostAddress: string;
+  ip: string;
+  mac: string;
+}
+
+/** The docker host's management address from a provider URL (`ssh://root@10.213.70.11:22`). */
+export function addressOfDockerUrl(hostUrl: string): string {
+  const match = /^ssh:\/\/[^@]+@([0-9.]+)(?::\d+)?$/.exec(hostUrl);
+  if (match === null) throw new Error(`not an ssh:// docker host: ${hostUrl}`);
+  return match[1];
+}
+
+/** Root on the lab host with this management address, on port 22 (every lab sshd listens there). */
+export const targetAt = (address: string): SshTarget => ({ host: address, port: 22, user: "root", keyFile: path.join(LAB_DIR, "id_ed25519") });
+
+/** Every container has its interface with the declared IP and MAC, seen from inside it (one ssh session per host). */
+export function assertContainerIdentities(containers: readonly DeployedContainer[]): void {
+  for (const address of new Set(containers.map((container) => container.hostAddress))) {
+    const onThisHost = containers.filter((container) => container.hostAddress === address);
+    const script = onThisHost.map(
+      (container) => `echo "== ${container.name}"; docker exec '${container.name}' ip -o -4 addr show dev eth0; docker exec '${container.name}' cat /sys/class/net/eth0/address`,
+    );
+    const seen = sshMust(targetAt(address), script.join("\n"));
+    for (const container of onThisHost) {
+      const part = seen.split(`== ${container.name}\n`)[1]?.split("\n== ")[0] ?? "";
+      assert.match(part, new RegExp(`inet ${container.ip.replace(/\./g, "\\.")}/24 `), `${container.name} IP`);
+      assert.equal(part.trim().split("\n").pop(), container.mac, `${container.name} MAC`);
+    }
+  }
+}
+
+export interface ProbeToRun {
+  from: string;
+  toIp: string;
+  /** What the program's check reported for it. */
+  reported: string;
+}
+
+/**
+ * Runs probes from inside the containers of one docker host, in parallel, in one ssh session:
+ * source container and destination IP → "reachable" or "unreachable".
+ */
+export function runProbes(hostAddress: string, probes: readonly ProbeToRun[]): Map<string, string> {
+  const lines = probes.map(
+    (probe) => `( if docker exec '${probe.from}' ping -c 2 -W 2 '${probe.toIp}' >/dev/null 2>&1; then r=reachable; else r=unreachable; fi; echo "${probe.from} ${probe.toIp} $r" ) &`,
+  );
+  const out = sshMust(targetAt(hostAddress), ["set -u", ...lines, "wait"].join("\n"));
+  const results = new Map<string, string>();
+  for (const line of out.trim().split("\n")) {
+    const [from, toIp, result] = line.split(" ");
+    results.set(`${from} ${toIp}`, result);
+  }
+  return results;
+}

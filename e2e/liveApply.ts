@@ -4,7 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import { isSecretWrapper, listInput, type Applied, type ResourceRecord } from "../testing/programHarness";
-import { DockerOverSsh, keyFileFor, sshRun, type SshTarget } from "./labAccess";
+import { DockerOverSsh, keyFileFor, type SshTarget } from "./labAccess";
+import { createNetwork, ensureImage, mustSucceed, removeDockerObject, runContainer, runScript } from "./liveResources";
 
 /** What was done, enough to do it again or undo it. */
 export interface LiveResource {
@@ -95,9 +96,7 @@ export class LiveApply {
           mustSucceed(resource.name, "delete", run(resource.command, "delete"));
         } else if (resource.docker !== undefined) {
           const { cli, kind, id, keepLocally } = resource.docker;
-          if (kind === "container") cli.must(["rm", "--force", id]);
-          if (kind === "network") cli.must(["network", "rm", id]);
-          if (kind === "image" && !keepLocally) cli.must(["image", "rm", id]);
+          removeDockerObject(cli, kind, id, keepLocally === true);
         }
       } catch (error) {
         failures.push(`${resource.name}: ${(error as Error).message}`);
@@ -145,69 +144,26 @@ export class LiveApply {
 
   private image(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>): Applied {
     const cli = this.cli(args.provider);
-    let inspected = cli.run(["image", "inspect", "--format", "{{.Id}}", inputs.name]);
-    if (inspected.status !== 0) {
-      cli.must(["pull", inputs.name]);
-      inspected = cli.run(["image", "inspect", "--format", "{{.Id}}", inputs.name]);
-    }
-    const imageId = inspected.stdout.trim();
+    const imageId = ensureImage(cli, inputs.name);
     this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "image", id: imageId, keepLocally: inputs.keepLocally === true }, inputs });
     return { id: imageId, state: { ...inputs, imageId, repoDigest: "" } };
   }
 
   private network(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>): Applied {
     const cli = this.cli(args.provider);
-    const flags = ["network", "create", "--driver", inputs.driver];
-    for (const [key, value] of Object.entries((inputs.options ?? {}) as Record<string, string>)) {
-      flags.push("--opt", `${key}=${value}`);
-    }
-    for (const ipam of (inputs.ipamConfigs ?? []) as { subnet: string; gateway?: string }[]) {
-      flags.push("--subnet", ipam.subnet);
-      if (ipam.gateway) flags.push("--gateway", ipam.gateway);
-    }
-    for (const label of (inputs.labels ?? []) as { label: string; value: string }[]) {
-      flags.push("--label", `${label.label}=${label.value}`);
-    }
-    const id = cli.must([...flags, inputs.name]);
+    const id = createNetwork(cli, inputs);
     this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "network", id }, inputs });
     return { id, state: inputs };
   }
 
   private container(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>): Applied {
     const cli = this.cli(args.provider);
-    const flags = ["run", "--detach", "--name", inputs.name];
-    if (inputs.hostname) flags.push("--hostname", inputs.hostname);
-    if (inputs.tty) flags.push("--tty");
-    if (inputs.stdinOpen) flags.push("--interactive");
-    if (inputs.restart) flags.push("--restart", inputs.restart);
-    for (const label of (inputs.labels ?? []) as { label: string; value: string }[]) {
-      flags.push("--label", `${label.label}=${label.value}`);
-    }
-    const networks = (inputs.networksAdvanced ?? []) as { name: string; ipv4Address?: string; macAddress?: string }[];
-    if (networks.length !== 1) {
-      throw new Error(`${args.name}: the harness handles exactly one network per container`);
-    }
-    // One endpoint with its own IP and MAC, as the provider's networksAdvanced sends it
-    // (a per-network MAC needs Docker API 1.44).
-    const [network] = networks;
-    const endpoint = [`name=${network.name}`];
-    if (network.ipv4Address) endpoint.push(`ip=${network.ipv4Address}`);
-    if (network.macAddress) endpoint.push(`mac-address=${network.macAddress}`);
-    flags.push("--network", endpoint.join(","));
-    const id = cli.must([...flags, inputs.image]);
+    const id = runContainer(cli, args.name, inputs);
     this.done.push({ type: args.type, name: args.name, docker: { cli, kind: "container", id }, inputs });
     return { id, state: inputs };
   }
 }
 
-/** pulumi-command runs each phase's text as the SSH command, with the one `stdin` input as its standard input. */
 function run(command: NonNullable<LiveResource["command"]>, phase: "create" | "delete") {
-  return sshRun(command.target, command[phase], undefined, command.stdin);
-}
-
-function mustSucceed(name: string, phase: string, result: { status: number; stdout: string; stderr: string }): string {
-  if (result.status !== 0) {
-    throw new Error(`${name}: ${phase} failed (exit ${result.status})\n${result.stdout}${result.stderr}`);
-  }
-  return result.stdout;
+  return runScript(command.target, command[phase], command.stdin);
 }

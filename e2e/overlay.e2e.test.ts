@@ -1,23 +1,24 @@
 // End to end: bring up the local lab (User-Mode Linux hosts: real 802.1Q, Docker Engine 26, own
 // disks), apply the dev stack's resources to it for real, and prove from inside the containers that
-// packets flow — that create is idempotent, what the program writes survives a reboot, and destroy
-// is exact.
+// packets flow — that create is idempotent, what the program writes survives a reboot, that the
+// config changes users make (e2e/dayTwo.ts) keep the overlay working, and that destroy is exact;
+// then that a stack deployed by the program before stable identities upgrades in place.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
-import { evaluateProgram } from "../testing/programHarness";
-import { LiveApply } from "./liveApply";
-import { LAB_DIR, PROJECT_ROOT, labCommand } from "./labAccess";
+import { DAY_TWO, assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
+import { LabStack } from "./liveStack";
+import { LAB_DIR, labCommand } from "./labAccess";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
   SAME_VLAN, snapshotAll, type ContainerName, type HostName,
 } from "./labFixture";
 
 describe("the dev stack applied to the local lab", { skip: missing }, () => {
-  const live = new LiveApply();
+  const live = new LabStack();
   let before_: Record<HostName, string>;
   let vlanMode = "";
 
@@ -37,7 +38,13 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   });
 
   after(() => {
-    live.destroy();
+    if (live.state.length > 0) {
+      try {
+        live.destroy();
+      } catch (error) {
+        console.log(`destroy after the tests failed: ${(error as Error).message}`);
+      }
+    }
     live.dispose();
     // Normally the last test has already taken the lab down; this covers a run that stopped early.
     const down = labCommand("down");
@@ -58,14 +65,14 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("pulumi up: the program's resources apply to the lab without error", async () => {
-    const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: PROJECT_ROOT, apply: live.apply });
-    assert.equal(evaluation.error, undefined);
-    const kinds = live.done.map((r) => r.type);
+  test("pulumi up: the program's resources apply to the lab without error", () => {
+    const steps = live.up(DEV_STACK);
+    assert.deepEqual([...new Set(steps.map((step) => step.op))], ["create"]);
+    const kinds = live.state.map((entry) => entry.resource.type);
     assert.equal(kinds.filter((t) => t === "docker:index/network:Network").length, 4);
     assert.equal(kinds.filter((t) => t === "docker:index/container:Container").length, 4);
     for (const host of DOCKER_HOSTS) {
-      const check = live.done.find((r) => r.name === `${host}/check/ping`)?.command?.stdout ?? "";
+      const check = String(live.entry(`${host}/check/ping`).resource.outputs.stdout ?? "");
       console.log(`the program's own connectivity check on ${host}:\n${check}`);
       const report = parseConnectivityReport(check);
       assert.ok(report.length > 0, `${host}: the check reported probes`);
@@ -110,11 +117,11 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   });
 
   test("each container runs with its declared static IP and stable MAC", () => {
-    const declared = live.done.filter((r) => r.type === "docker:index/container:Container");
+    const declared = live.state.map((entry) => entry.resource).filter((r) => r.type === "docker:index/container:Container");
     assert.deepEqual(declared.map((r) => r.inputs.name).sort(), Object.keys(CONTAINERS));
     for (const resource of declared) {
       const name = resource.inputs.name as ContainerName;
-      const endpoint = resource.inputs.networksAdvanced[0];
+      const endpoint = (resource.inputs.networksAdvanced as { macAddress: string }[])[0];
       assert.match(endpoint.macAddress, /^02(:[0-9a-f]{2}){5}$/);
       const seen = onHost(CONTAINERS[name].host, `docker exec ${name} ip -o -4 addr show dev eth0; docker exec ${name} cat /sys/class/net/eth0/address`);
       assert.match(seen, new RegExp(`inet ${CONTAINERS[name].ip.replace(/\./g, "\\.")}/24 `), `${name} IP`);
@@ -136,7 +143,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
 
   test("running every create script a second time changes nothing", () => {
     const first = snapshotAll();
-    live.rerunCreates();
+    for (const entry of live.commands()) live.runScript(entry.resource.name, "create");
     assert.deepEqual(snapshotAll(), first);
   });
 
@@ -163,15 +170,58 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     // the boot applies /etc/sysctl.d, as systemd-sysctl does
     assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "1");
     console.log(`after the reboot the router has: ${onHost("router", "ip -br link").trim().replace(/\n/g, "; ")}`);
-    assert.ok(live.rerunCreatesOn(HOSTS.router).length > 0);
+    const routerCommands = live.commands().filter((entry) => entry.live.kind === "command" && entry.live.target.host === HOSTS.router);
+    assert.ok(routerCommands.length > 0);
+    for (const entry of routerCommands) live.runScript(entry.resource.name, "create");
     assertMatrix(pingMatrix("router rebooted, its create scripts run again", CROSS_VLAN(true)));
   });
 
+  for (const scenario of DAY_TWO) {
+    test(`day 2: ${scenario.title}`, () => {
+      const watch = scenario.watchForwarding ? startForwardingWatch() : undefined;
+      const started = Date.now();
+      const steps = live.up(stackVariant(scenario.edits));
+      const summary = summarize(steps);
+      console.log(`day 2: ${scenario.title} (pulumi up: ${Math.round((Date.now() - started) / 1000)} s)\n  ${summary.join("\n  ") || "(no step)"}`);
+      if (watch !== undefined) {
+        const samples = watch.stop();
+        assert.ok(samples.length > 0, "the router's ip_forward was sampled during the update");
+        assert.deepEqual([...new Set(samples)], ["1"], "ip_forward stayed 1 on the router throughout the update");
+      }
+      scenario.expect(summary);
+      assertDeployedOverlay(live, "after: " + scenario.title);
+    });
+  }
+
   test("pulumi destroy: every host returns exactly to its pre-deploy state", () => {
-    assert.deepEqual(live.destroy(), []);
+    const steps = live.destroy();
+    assert.ok(steps.every((step) => step.op === "delete"));
+    assert.equal(live.state.length, 0);
     const now = snapshotAll();
     for (const host of Object.keys(HOSTS) as HostName[]) {
       assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot`);
+    }
+  });
+
+  test(`upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, () => {
+    const legacy = compileProgramAt(LEGACY_COMMIT);
+    try {
+      live.up(DEV_STACK, { programDir: legacy.programDir });
+      const hostIds = () => live.state.filter((e) => e.live.kind === "docker").map((e) => e.resource.id).sort();
+      const idsBefore = hostIds();
+      const summary = summarize(live.up(DEV_STACK));
+      console.log(`upgrade from ${LEGACY_COMMIT}:\n  ${summary.join("\n  ")}`);
+      const changedOnHosts = summary.filter((line) => !/^(update|same) /.test(line) && !/check[-/]ping|docker-engine/.test(line));
+      assert.deepEqual(changedOnHosts, [], "only updates in place (and the read-only checks) on the hosts");
+      assert.deepEqual(hostIds(), idsBefore, "every Docker network, container and image kept its id");
+      assertDeployedOverlay(live, "upgraded");
+      live.destroy();
+    } finally {
+      legacy.remove();
+    }
+    const now = snapshotAll();
+    for (const host of Object.keys(HOSTS) as HostName[]) {
+      assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot after the upgraded stack's destroy`);
     }
   });
 

@@ -252,6 +252,7 @@ make_keys() {
     addr=$(host_addr "$h")
     ssh-keygen -q -t ed25519 -N '' -C "ovl-lab-$h" -f "$hd/ssh_host_ed25519_key"
     printf '%s %s\n' "$addr" "$(cut -d' ' -f1,2 "$hd/ssh_host_ed25519_key.pub")" >>"$LAB_DIR/known_hosts"
+    printf '[%s]:%s %s\n' "$addr" "$LAB_ALT_SSH_PORT" "$(cut -d' ' -f1,2 "$hd/ssh_host_ed25519_key.pub")" >>"$LAB_DIR/known_hosts"
   done
   {
     printf '# ssh client settings for the lab hosts (written by lab/lab.sh)\n'
@@ -276,6 +277,7 @@ write_host_files() {
   cat >"$hd/sshd_config" <<EOC
 # sshd of lab host $h (written by lab/lab.sh): management address only, key-only root login
 ListenAddress $addr:22
+ListenAddress $addr:$LAB_ALT_SSH_PORT
 HostKey $hd/ssh_host_ed25519_key
 PidFile /run/sshd.pid
 AuthorizedKeysFile $LAB_DIR/authorized_keys
@@ -435,6 +437,7 @@ cmd_reboot() {
     wait_until 30 bash -c "! kill -0 $pid" || die "$h: its kernel (pid $pid) does not stop"
   fi
   grep -q '\] halted$' <(tail -n 5 "$(host_dir "$h")/console.log") || warn "$h: no clean halt in its console log"
+  close_ssh_masters
   log "$h: halted; booting from $(host_dir "$h")/disk.img"
   boot_guest "$h"
   wait_guest "$h"
@@ -482,8 +485,18 @@ stop_guests() {
   [ -z "${left// /}" ] || { warn "processes survive SIGKILL: $left"; return 1; }
 }
 
+# The e2e's shared ssh connections (e2e/labAccess.ts) end with the lab.
+close_ssh_masters() {
+  local socket
+  for socket in "$LAB_RUN_DIR"/ssh/*; do
+    [ -S "$socket" ] || continue
+    ssh -o ControlPath="$socket" -O exit lab-host >/dev/null 2>&1 || true
+  done
+}
+
 teardown() {
   local rc=0 d
+  close_ssh_masters
   stop_guests || rc=1
   if ip link show dev "$LAB_ROOT_LINK" >/dev/null 2>&1; then ip link del "$LAB_ROOT_LINK" || rc=1; fi
   [ ! -e "/run/netns/$SW" ] || ip netns del "$SW" || rc=1

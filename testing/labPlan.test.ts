@@ -23,7 +23,8 @@ test("lab.env and Pulumi.dev.yaml describe the same hosts, trunk, VLANs and subn
   const hosts = config["macvlan-overlay:hosts"] as { name: string; address: string; role: string; vlanAddresses: Record<string, string> }[];
   const vlans = config["macvlan-overlay:vlans"] as { id: number; subnet: string }[];
 
-  assert.deepEqual(lab.LAB_HOSTS.split(" "), hosts.map((h) => h.name));
+  // the lab boots the dev stack's hosts, then the spare ones the e2e's day-2 scenarios add
+  assert.deepEqual(lab.LAB_HOSTS.split(" "), [...hosts.map((h) => h.name), ...lab.LAB_SPARE_HOSTS.split(" ")]);
   for (const host of hosts) {
     assert.equal(lab[`LAB_HOST_${host.name}_ADDR`], host.address, `${host.name} address`);
     assert.equal(lab[`LAB_HOST_${host.name}_ROLE`], host.role, `${host.name} role`);
@@ -36,7 +37,8 @@ test("lab.env and Pulumi.dev.yaml describe the same hosts, trunk, VLANs and subn
     ...vlans.map((v) => v.subnet),
     ...hosts.flatMap((h) => Object.values(h.vlanAddresses).map(networkOf)),
   ]);
-  assert.deepEqual(new Set(lab.LAB_OTHER_SUBNETS.split(" ")), stackSubnets);
+  assert.deepEqual(new Set(lab.LAB_OTHER_SUBNETS.split(" ")), new Set([...stackSubnets, ...lab.LAB_DAY2_SUBNETS.split(" ")]));
+  assert.match(lab.LAB_ALT_SSH_PORT, /^[1-9][0-9]{3,4}$/);
   const mgmt = lab.LAB_MGMT_SUBNET.replace(/\.0\/24$/, ".");
   for (const host of hosts) assert.ok(host.address.startsWith(mgmt), `${host.address} in ${lab.LAB_MGMT_SUBNET}`);
 });

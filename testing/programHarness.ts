@@ -57,7 +57,7 @@ export interface EvaluateOptions {
   config?: Record<string, string | null>;
   secretKeys?: string[];
   /** Does the resource; default echoes inputs plus a few computed outputs. */
-  apply?: (args: pulumi.runtime.MockResourceArgs, earlier: ResourceRecord[]) => Promise<Applied>;
+  apply?: (args: pulumi.runtime.MockResourceArgs, earlier: ResourceRecord[], registration?: Registration) => Promise<Applied>;
   /** The compiled program folder holding index.js; default this project's dist/. */
   programDir?: string;
   /**
@@ -188,8 +188,8 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
         const seq = started++;
         let applied: Applied;
         try {
-          applied = await apply(args, resources);
           const registration = pendingRegistrations.get(`${args.type}::${args.name}`);
+          applied = await apply(args, resources, registration);
           const kept = [registration?.urn, ...(registration?.aliases ?? [])]
             .map((urn) => (urn === undefined ? undefined : options.previous?.[urn]))
             .find((found) => found !== undefined);

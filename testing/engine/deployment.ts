@@ -1,6 +1,6 @@
 // Test code: a deployment as the Pulumi engine keeps it (per URN: type, inputs, recorded
 // dependencies, provider, options), built from a program evaluated under mocks.
-import type { Evaluation } from "../programHarness";
+import type { Evaluation, ResourceRecord } from "../programHarness";
 import { isSecretWrapper } from "../programHarness";
 
 export interface DeployedResource {
@@ -49,6 +49,28 @@ function comparableInputs(inputs: Record<string, unknown>): Record<string, unkno
   return result;
 }
 
+/** One registration as the engine records it, with the provider's id and outputs. */
+export function deployedResource(record: Pick<ResourceRecord, "type" | "name" | "inputs" | "provider" | "registration" | "id" | "state">): DeployedResource {
+  const registration = record.registration;
+  if (registration === undefined) {
+    throw new Error(`${record.type} ${record.name}: no registration recorded`);
+  }
+  return {
+    urn: registration.urn,
+    type: record.type,
+    name: record.name,
+    inputs: comparableInputs(record.inputs),
+    dependencies: registration.dependencies,
+    propertyDependencies: registration.propertyDependencies,
+    provider: record.provider?.split("::").slice(0, -1).join("::"),
+    deleteBeforeReplace: registration.deleteBeforeReplace,
+    aliases: registration.aliases,
+    ignoreChanges: registration.ignoreChanges,
+    id: record.id,
+    outputs: comparableInputs(record.state),
+  };
+}
+
 export function deploymentFromEvaluation(evaluation: Evaluation): Deployment {
   if (evaluation.error !== undefined) {
     throw new Error(`the program failed: ${evaluation.error}`);
@@ -56,24 +78,5 @@ export function deploymentFromEvaluation(evaluation: Evaluation): Deployment {
   return [...evaluation.resources]
     .filter((record) => record.custom && !record.type.startsWith("pulumi:providers:"))
     .sort((a, b) => a.seq - b.seq)
-    .map((record) => {
-      const registration = record.registration;
-      if (registration === undefined) {
-        throw new Error(`${record.type} ${record.name}: no registration recorded`);
-      }
-      return {
-        urn: registration.urn,
-        type: record.type,
-        name: record.name,
-        inputs: comparableInputs(record.inputs),
-        dependencies: registration.dependencies,
-        propertyDependencies: registration.propertyDependencies,
-        provider: record.provider?.split("::").slice(0, -1).join("::"),
-        deleteBeforeReplace: registration.deleteBeforeReplace,
-        aliases: registration.aliases,
-        ignoreChanges: registration.ignoreChanges,
-        id: record.id,
-        outputs: comparableInputs(record.state),
-      };
-    });
+    .map(deployedResource);
 }

@@ -3,7 +3,9 @@
 //   [SG]  pulumi/pulumi pkg/resource/deploy/step_generator.go (read at 1b5949891b3c)
 //   [CMD] pulumi/pulumi-command provider/pkg/provider/remote/command.go, commandController.go
 //         (read at 010bd8e0dd8a): CommandInputs, Update, Delete
-//   [DOCKER] pulumi-docker 5.x (bridged terraform-provider-docker): which inputs force a new resource
+//   [DOCKER] pulumi-docker 5.1.0 (provider/resources.go at e944612c), bridging
+//            kreuzwerker/terraform-provider-docker v4.5.0: which inputs force a new resource
+//   [RANDOM] pulumi-random 4.21 bridging terraform-provider-random v3.9.0
 import type { DeployedResource, Deployment } from "./deployment";
 
 export type StepOp = "same" | "update" | "replace" | "create" | "delete";
@@ -26,11 +28,30 @@ export interface Step {
 const COMMAND = "command:remote:Command";
 
 /**
+ * [DOCKER] docker_container arguments that are not ForceNew (kreuzwerker/terraform-provider-docker
+ * v4.5.0, internal/provider/resource_docker_container.go, bridged by pulumi-docker 5.x): every
+ * other container argument replaces the container.
+ */
+const CONTAINER_IN_PLACE = new Set([
+  "rm", "start", "wait", "waitTimeout", "attach", "logs", "mustRun", "restart", "maxRetryCount", "removeVolumes",
+  "tmpfs", "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops", "destroyGraceSeconds", "memory",
+  "memoryReservation", "memorySwap", "cpuShares", "cpuSet", "healthcheck", "containerReadRefreshTimeoutMilliseconds",
+  "init", "cpuPeriod", "cpuQuota",
+]);
+
+/** [DOCKER] docker_image (RemoteImage): name, pull triggers, triggers and platform are ForceNew. */
+const IMAGE_REPLACING = new Set(["name", "pullTriggers", "triggers", "platform"]);
+
+/**
  * Input properties whose change the provider answers with a replacement.
- * [CMD] only `triggers` carries `replaceOnChanges`; every other change is an in-place update.
- * [DOCKER] every Network argument forces a new network; every Container argument does, except
- * the few updated in place (restart policy and resource limits); RemoteImage: its name and
- * pull triggers; RandomId: every argument [random provider: all ForceNew].
+ * [CMD] only `triggers` carries `replaceOnChanges` (provider/pkg/provider/common/inputs.go); every
+ * other change, the connection and stdin included, is an in-place update.
+ * [DOCKER] docker_network has no update: every argument is ForceNew. Containers: see
+ * CONTAINER_IN_PLACE. [RANDOM] random_id (terraform-provider-random v3.9.0, resource_id.go):
+ * byte_length, prefix and keepers require replacement.
+ * A change of a Docker provider's `host` is an update of the provider, not a replacement
+ * (pulumi-terraform-bridge DiffConfig replaces only on ForcesProviderReplace, which pulumi-docker
+ * sets on no key), so it replaces none of its resources.
  */
 export function replacingKeys(type: string, changed: readonly string[]): string[] {
   switch (type) {
@@ -39,15 +60,21 @@ export function replacingKeys(type: string, changed: readonly string[]): string[
     case "docker:index/network:Network":
     case "random:index/randomId:RandomId":
       return [...changed];
-    case "docker:index/container:Container": {
-      const inPlace = new Set(["restart", "cpuShares", "memory", "memorySwap", "cpuSet"]);
-      return changed.filter((key) => !inPlace.has(key));
-    }
+    case "docker:index/container:Container":
+      return changed.filter((key) => !CONTAINER_IN_PLACE.has(key));
     case "docker:index/remoteImage:RemoteImage":
-      return changed.filter((key) => key === "name" || key === "pullTriggers");
+      return changed.filter((key) => IMAGE_REPLACING.has(key));
     default:
       return [...changed];
   }
+}
+
+/**
+ * Whether a replacement deletes first: the resource's own option, or the provider's default
+ * ([DOCKER] pulumi-docker provider/resources.go sets DeleteBeforeReplace for docker_container).
+ */
+function deletesBeforeReplace(resource: DeployedResource): boolean {
+  return resource.deleteBeforeReplace || resource.type === "docker:index/container:Container";
 }
 
 const UNKNOWN = { unknown: true } as const;
@@ -105,8 +132,9 @@ function dependentReplacements(root: DeployedResource, previous: Deployment): De
 }
 
 /**
- * The steps of `pulumi up` from `previous` (the deployed state, in the order it was created) to
- * `next` (the new program's registrations, in registration order):
+ * The engine's step generation for one `pulumi up`, fed one registration at a time in the order the
+ * program registers them (as the engine receives them), then `finish()` for what no registration
+ * claimed:
  * - [SG] generateSteps: a registration with an old resource (by URN or alias) and equal inputs is
  *   `same`; changed inputs are an `update` unless the provider asks for a replacement; none is `create`.
  *   [CMD] Update runs the `update` script if set, else `create`.
@@ -116,69 +144,88 @@ function dependentReplacements(root: DeployedResource, previous: Deployment): De
  *   Without deleteBeforeReplace the new one is created first and the old one deleted at the end.
  * - [SG] GenerateDeletes: old resources no registration claimed are deleted after every
  *   registration, dependents first (reverse of the order they were created).
- *   [CMD] Delete runs the `delete` script stored with the last apply.
+ *   [CMD] Delete runs the `delete` script, connection and stdin stored with the last apply
+ *   (commandController.go Delete reads req.State); Update runs with the new inputs.
  */
-export function planSteps(previous: Deployment, next: Deployment): Step[] {
-  const previousByUrn = new Map(previous.map((resource) => [resource.urn, resource]));
-  const claimed = new Set<string>();
-  const condemned = new Map<string, string>();
-  const steps: Step[] = [];
-  const lateDeletes: Step[] = [];
-  const nextUrns = new Map<string, string>();
+export class StepGenerator {
+  private readonly previousByUrn: Map<string, DeployedResource>;
+  private readonly claimed = new Set<string>();
+  private readonly condemned = new Map<string, string>();
+  private readonly lateDeletes: Step[] = [];
 
-  for (const resource of next) {
-    const old = findOld(previousByUrn, resource);
+  constructor(private readonly previous: Deployment) {
+    this.previousByUrn = new Map(previous.map((resource) => [resource.urn, resource]));
+  }
+
+  /** The old resource a registration takes over (by URN or alias), if any. */
+  oldOf(resource: DeployedResource): DeployedResource | undefined {
+    return findOld(this.previousByUrn, resource);
+  }
+
+  /** The old resource under a URN of the previous state. */
+  previousAt(urn: string): DeployedResource | undefined {
+    return this.previousByUrn.get(urn);
+  }
+
+  /** The steps one registration causes, in the order the engine runs them. */
+  register(resource: DeployedResource): Step[] {
+    const old = findOld(this.previousByUrn, resource);
     if (old === undefined) {
-      steps.push({ op: "create", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "create"), reason: "new" });
-      continue;
+      return [{ op: "create", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "create"), reason: "new" }];
     }
-    claimed.add(old.urn);
-    nextUrns.set(old.urn, resource.urn);
-    if (condemned.has(old.urn)) {
-      steps.push({
+    this.claimed.add(old.urn);
+    const condemnedBy = this.condemned.get(old.urn);
+    if (condemnedBy !== undefined) {
+      return [{
         op: "replace", phase: "create", urn: resource.urn, type: resource.type,
-        runs: runsFor(resource.type, "create"), reason: `replaced with ${condemned.get(old.urn)}`,
-      });
-      continue;
+        runs: runsFor(resource.type, "create"), reason: `replaced with ${condemnedBy}`,
+      }];
     }
-    const inputs = withIgnoredChanges(resource, old);
-    const changed = changedKeys(old.inputs, inputs);
+    const changed = changedKeys(old.inputs, withIgnoredChanges(resource, old));
     if (changed.length === 0) {
-      steps.push({ op: "same", urn: resource.urn, type: resource.type, reason: "inputs unchanged" });
-      continue;
+      return [{ op: "same", urn: resource.urn, type: resource.type, reason: "inputs unchanged" }];
     }
     const replacing = replacingKeys(resource.type, changed);
     if (replacing.length === 0) {
-      steps.push({
+      return [{
         op: "update", urn: resource.urn, type: resource.type,
         runs: runsFor(resource.type, resource.inputs.update !== undefined ? "update" : "create"),
         reason: `changed: ${changed.join(", ")}`,
-      });
-      continue;
+      }];
     }
     const reason = `replace: ${replacing.join(", ")}`;
-    if (resource.deleteBeforeReplace) {
-      const dependents = dependentReplacements(old, previous).filter((dependent) => !condemned.has(dependent.urn));
-      for (const dependent of [...dependents].reverse()) {
-        condemned.set(dependent.urn, old.urn);
-        steps.push({
-          op: "replace", phase: "delete", urn: dependent.urn, type: dependent.type,
-          runs: runsFor(dependent.type, "delete"), reason: `replaced with ${old.urn}`,
-        });
-      }
-      steps.push({ op: "replace", phase: "delete", urn: old.urn, type: old.type, runs: runsFor(old.type, "delete"), reason });
-      steps.push({ op: "replace", phase: "create", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "create"), reason });
-    } else {
-      steps.push({ op: "replace", phase: "create", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "create"), reason });
-      lateDeletes.push({ op: "replace", phase: "delete", urn: old.urn, type: old.type, runs: runsFor(old.type, "delete"), reason });
+    const create: Step = { op: "replace", phase: "create", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "create"), reason };
+    const deleteOld: Step = { op: "replace", phase: "delete", urn: old.urn, type: old.type, runs: runsFor(old.type, "delete"), reason };
+    if (!deletesBeforeReplace(resource)) {
+      this.lateDeletes.push(deleteOld);
+      return [create];
     }
+    const steps: Step[] = [];
+    const dependents = dependentReplacements(old, this.previous).filter((dependent) => !this.condemned.has(dependent.urn));
+    for (const dependent of [...dependents].reverse()) {
+      this.condemned.set(dependent.urn, old.urn);
+      steps.push({
+        op: "replace", phase: "delete", urn: dependent.urn, type: dependent.type,
+        runs: runsFor(dependent.type, "delete"), reason: `replaced with ${old.urn}`,
+      });
+    }
+    return [...steps, deleteOld, create];
   }
 
-  const deletes = [...previous]
-    .reverse()
-    .filter((resource) => !claimed.has(resource.urn))
-    .map((resource): Step => ({ op: "delete", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "delete"), reason: "no longer registered" }));
-  return [...steps, ...lateDeletes, ...deletes];
+  /** After the last registration: the replaced resources' late deletes, then what nothing claimed. */
+  finish(): Step[] {
+    const deletes = [...this.previous]
+      .reverse()
+      .filter((resource) => !this.claimed.has(resource.urn))
+      .map((resource): Step => ({ op: "delete", urn: resource.urn, type: resource.type, runs: runsFor(resource.type, "delete"), reason: "no longer registered" }));
+    return [...this.lateDeletes, ...deletes];
+  }
+}
+
+/** The steps of `pulumi up` from `previous` (the deployed state, in the order it was created) to `next`. */
+export function planSteps(previous: Deployment, next: Deployment): Step[] {
+  const generator = new StepGenerator(previous);
+  return [...next.flatMap((resource) => generator.register(resource)), ...generator.finish()];
 }
 
 function runsFor(type: string, script: "create" | "update" | "delete"): Step["runs"] {

@@ -1,0 +1,131 @@
+// Test code: a stack deployed to the lab and moved from one config to the next as `pulumi up` would
+// (steps from the engine model, done for real by e2e/liveUp.ts in a fresh process per run), and
+// destroyed as `pulumi destroy` would. The state (the engine's view plus how to undo each resource
+// on its host) stays in a temporary folder between runs.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { DeployedResource } from "../testing/engine/deployment";
+import type { Step } from "../testing/engine/model";
+import type { SshTarget } from "./labAccess";
+import { PROJECT_ROOT } from "./labAccess";
+import { mustSucceed, runScript } from "./liveResources";
+
+/** How to reach or remove what a resource is on its host. */
+export type LiveObject =
+  | { kind: "command"; target: SshTarget; delete: string }
+  | { kind: "docker"; hostUrl: string; sshOpts: string[]; object: "network" | "container" | "image"; id: string; keepLocally: boolean }
+  | { kind: "value" };
+
+export interface LiveEntry {
+  resource: DeployedResource;
+  live: LiveObject;
+}
+
+export interface ExecutedStep extends Step {
+  /** The resource's name (the URN's last part). */
+  name: string;
+  /** Where it ran: host:port for a command, the Docker host URL for Docker objects. */
+  on: string;
+  /** A command's stdout. */
+  output?: string;
+  /** When the step began (ms since the epoch), to see where a run's time goes. */
+  startedAt: number;
+}
+
+export interface LiveUpRequest {
+  /** The stack to deploy; absent: destroy. */
+  stackFile?: string;
+  cwd: string;
+  programDir?: string;
+  stateFile: string;
+  resultFile: string;
+  keysDir: string;
+}
+
+export interface LiveUpResult {
+  state: LiveEntry[];
+  executed: ExecutedStep[];
+  error?: string;
+}
+
+const LIVE_UP = path.join(__dirname, "liveUp.js");
+/** A run on a loaded machine: each step is an ssh session to a User-Mode Linux guest. */
+const RUN_TIMEOUT_MS = 1_800_000;
+
+export class LabStack {
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-stack-"));
+  private readonly stateFile = path.join(this.dir, "state.json");
+  private readonly keysDir = path.join(this.dir, "keys");
+  state: LiveEntry[] = [];
+
+  constructor() {
+    fs.mkdirSync(this.keysDir, { mode: 0o700 });
+  }
+
+  /** `pulumi up` of a stack file (its name must be Pulumi.<stack>.yaml); throws with the steps done on failure. */
+  up(stackFile: string, options: { programDir?: string } = {}): ExecutedStep[] {
+    return this.run({ stackFile, programDir: options.programDir });
+  }
+
+  /** `pulumi destroy`: every resource deleted, dependents first. */
+  destroy(): ExecutedStep[] {
+    return this.run({});
+  }
+
+  /** The entry of a resource by its name (the URN's last part). */
+  entry(name: string): LiveEntry {
+    const found = this.state.find((entry) => entry.resource.name === name);
+    if (found === undefined) {
+      throw new Error(`no resource named ${name} in the state`);
+    }
+    return found;
+  }
+
+  /** Runs a deployed host command's create or delete script again, by hand, as a test step. */
+  runScript(name: string, phase: "create" | "delete"): string {
+    const { resource, live } = this.entry(name);
+    if (live.kind !== "command") {
+      throw new Error(`${name} is not a host command`);
+    }
+    const script = phase === "create" ? (resource.inputs.create as string) : live.delete;
+    return mustSucceed(name, phase, runScript(live.target, script, resource.inputs.stdin as string | undefined));
+  }
+
+  /** Host commands of the state, in the order they were deployed. */
+  commands(): LiveEntry[] {
+    return this.state.filter((entry) => entry.live.kind === "command");
+  }
+
+  dispose(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private run(request: Pick<LiveUpRequest, "stackFile" | "programDir">): ExecutedStep[] {
+    const resultFile = path.join(this.dir, "result.json");
+    const requestFile = path.join(this.dir, "request.json");
+    fs.rmSync(resultFile, { force: true });
+    fs.writeFileSync(this.stateFile, JSON.stringify(this.state));
+    const full: LiveUpRequest = { ...request, cwd: PROJECT_ROOT, stateFile: this.stateFile, resultFile, keysDir: this.keysDir };
+    fs.writeFileSync(requestFile, JSON.stringify(full));
+    const child = spawnSync(process.execPath, [LIVE_UP, requestFile], { encoding: "utf8", timeout: RUN_TIMEOUT_MS, maxBuffer: 64 << 20 });
+    if (!fs.existsSync(resultFile)) {
+      throw new Error(`the live run wrote no result (exit ${child.status}):\n${child.stdout}\n${child.stderr}`);
+    }
+    const result = JSON.parse(fs.readFileSync(resultFile, "utf8")) as LiveUpResult;
+    this.state = result.state;
+    if (result.error !== undefined || child.status !== 0) {
+      const done = result.executed.map(describeStep).join("\n  ");
+      throw new Error(`${request.stackFile === undefined ? "destroy" : "up"} failed: ${result.error ?? child.stderr}\nsteps done:\n  ${done}`);
+    }
+    return result.executed;
+  }
+}
+
+/** "update host1/vlan10/link/ens33.10 (runs update on 10.213.70.11:22)". */
+export function describeStep(step: ExecutedStep): string {
+  const op = step.phase === undefined ? step.op : `${step.op}(${step.phase})`;
+  const runs = step.runs === undefined ? "" : `runs ${step.runs} `;
+  return `${op} ${step.name}${step.on === "" && runs === "" ? "" : ` (${runs}on ${step.on})`}`;
+}
