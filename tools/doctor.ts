@@ -82,14 +82,24 @@ export function examineHost(topology: Topology, host: Host, shell: HostShell, ma
   const expectations = expectedHostState(topology, host, macs);
   const facts = shell.run(host, renderFactsScript(expectations));
   if (facts.status !== 0) {
-    return [{ item: "ssh", expected: "reachable, facts read", found: `exit ${facts.status}: ${facts.stderr.trim().split("\n").pop() ?? ""}`, ok: false }];
+    return [{ item: "ssh", expected: "reachable, facts read", found: `exit ${facts.status}: ${lastLine(facts.stderr)}`, ok: false }];
   }
   const findings = compare(expectations, parseFacts(facts.stdout));
   if (host.containers.length > 0) {
-    const check = shell.run(host, renderConnectivityCheck({ probes: connectivityProbes(topology, host.name) }));
-    findings.push(...pingFindings(check.stdout));
+    const probes = connectivityProbes(topology, host.name);
+    const check = shell.run(host, renderConnectivityCheck({ probes }));
+    const pings = pingFindings(check.stdout);
+    findings.push(...pings);
+    // A check that could not run at all reports no probe: that is a difference too, never a silence.
+    if (pings.length === 0 && probes.length > 0) {
+      findings.push({ item: "connectivity check", expected: `${probes.length} probes run`, found: `exit ${check.status}: ${lastLine(check.stderr)}`, ok: false });
+    }
   }
   return findings;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").pop() ?? "";
 }
 
 export function runDoctor(options: DoctorOptions, shellFor: (topology: Topology) => HostShell, log: (line: string) => void): { exitCode: number; report: string } {
