@@ -101,7 +101,18 @@ test("a deleted link, rule and container and a failed ping are each named, and t
     "rule -t filter -A FORWARD -i ens33.10 -o ens33.20 -m comment --comment macvlan-overlay -j ACCEPT",
     "rules tagged macvlan-overlay",
   ]);
-  assert.match(result.report, /doctor: 6 item\(s\) differ from the stack$/);
+  assert.equal(
+    result.report.slice(result.report.indexOf("doctor: 6 item(s)")),
+    [
+      "doctor: 6 item(s) differ from the stack",
+      "",
+      "repair (re-runs every host command's update in place; it replaces nothing):",
+      "  pulumi refresh -s dev --yes    # the engine forgets what is gone: bbox30",
+      "  pulumi config set reapply 1 -s dev && pulumi up -s dev",
+      "  a re-created link does not give back the interfaces of containers that sat on it: replace them too,",
+      "  pulumi up -s dev --replace <urn>   (pulumi stack -s dev --show-urns | grep /container/)",
+    ].join("\n"),
+  );
 });
 
 test("a check that cannot run is a difference, not an empty ping list", () => {

@@ -9,6 +9,7 @@ import { dockerSshOptions } from "../components/overlayHost";
 import { renderConnectivityCheck } from "../components/scripts/connectivityCheck";
 import { expectedHostState, type KnownMacs } from "../doctor/expected";
 import { parseFacts, renderFactsScript } from "../doctor/facts";
+import { repairCommands } from "../doctor/repair";
 import { compare, type Finding, pingFindings, renderTable } from "../doctor/report";
 import { type Host, type Topology } from "../topology";
 import { connectivityProbes } from "../topology/probes";
@@ -110,17 +111,20 @@ export function runDoctor(options: DoctorOptions, shellFor: (topology: Topology)
   if (topology.ssh.privateKeyFromConfig) log("[doctor] the stack's key is a secret: using your ssh-agent");
   const shell = shellFor(topology);
   const tables: string[] = [];
+  const all: Finding[] = [];
   let differences = 0;
   topology.hosts.forEach((host, index) => {
     log(`[doctor] ${index + 1}/${topology.hosts.length} ${host.name} (${host.address}): reading`);
     const findings = examineHost(topology, host, shell, macs);
     const bad = findings.filter((f) => !f.ok).length;
     differences += bad;
+    all.push(...findings);
     log(`[doctor] ${host.name}: ${findings.length} items, ${bad} differ`);
     tables.push(renderTable(`## ${host.name} (${host.role}, ${host.address})`, findings));
   });
   const summary = differences === 0 ? "doctor: every host matches the stack" : `doctor: ${differences} item(s) differ from the stack`;
-  return { exitCode: differences === 0 ? 0 : 1, report: [...tables, summary].join("\n\n") };
+  const repair = repairCommands(options.stackFile, topology.reapply, all);
+  return { exitCode: differences === 0 ? 0 : 1, report: [...tables, summary, ...(repair.length > 0 ? [repair.join("\n")] : [])].join("\n\n") };
 }
 
 if (require.main === module) {

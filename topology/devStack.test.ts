@@ -76,6 +76,7 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
       router: { host: "router", masquerade: true },
       macvlanMode: "bridge",
       verify: true,
+      reapply: 0,
     },
   });
 });

@@ -41,6 +41,7 @@ test("defaults fill every optional key of a minimal config", () => {
       ],
       macvlanMode: "bridge",
       verify: true,
+      reapply: 0,
     },
   });
 });

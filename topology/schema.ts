@@ -172,6 +172,7 @@ export const configFields = {
   router: routerSchema.optional().meta({ description: "Router settings; only with a router host." }),
   macvlanMode: orDefault(choice(["bridge", "private", "vepa", "passthru"]), "bridge", "Docker macvlan mode."),
   verify: orDefault(boolean(), true, "Run the connectivity check after the containers are up."),
+  reapply: orDefault(integer(0, 2147483647), 0, "Change it to make every host command run its in-place update (the repair after drift)."),
 };
 
 export const configSchema = mapping(configFields);

@@ -103,6 +103,8 @@ export interface Topology {
   readonly macvlanMode: "bridge" | "private" | "vepa" | "passthru";
   /** Run the connectivity check after the containers are up. */
   readonly verify: boolean;
+  /** A number in every host command's scripts (from 1 on): changing it makes each run its update. */
+  readonly reapply: number;
 }
 
 /** One problem in the raw config: the key path and the offending value named. */
