@@ -43,6 +43,9 @@ test("the doctor's arguments: one stack file, an optional outputs file", () => {
   assert.deepEqual(parseDoctorArgs(["Pulumi.dev.yaml", "--outputs", "o.json"]), { stackFile: "Pulumi.dev.yaml", outputsFile: "o.json" });
   assert.match(String(parseDoctorArgs(["--frobnicate", "Pulumi.dev.yaml"])), /^unknown option --frobnicate/);
   assert.match(String(parseDoctorArgs([])), /^usage: npm run doctor/);
+  assert.deepEqual(parseDoctorArgs(["--cleanup", "Pulumi.dev.yaml", "--yes"]), { stackFile: "Pulumi.dev.yaml", cleanup: true, yes: true });
+  assert.deepEqual(parseDoctorArgs(["Pulumi.dev.yaml", "--cleanup"]), { stackFile: "Pulumi.dev.yaml", cleanup: true, yes: false });
+  assert.match(String(parseDoctorArgs(["Pulumi.dev.yaml", "--yes"])), /^--yes goes with --cleanup/);
 });
 
 test("ping lines of the connectivity check become findings", () => {
