@@ -7,6 +7,7 @@ import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
+import { HostShim } from "./hostShim";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { NatRouter } from "./natRouter";
 import { OverlayHost } from "./overlayHost";
@@ -155,6 +156,17 @@ export class Overlay extends pulumi.ComponentResource {
             mac: container.macAddress,
           });
         }
+      }
+
+      for (const shim of host.shims) {
+        const link = links.find((candidate) => candidate.device === shim.parent)!;
+        const hostShim = new HostShim(
+          resourceNames.shim(host.name, shim.vlan),
+          { connection: overlayHost.connection, shim, link: link.command, reapply: topology.reapply },
+          { parent: overlayHost },
+        );
+        verified.push(hostShim.command);
+        fingerprints.push(hostShim.fingerprint);
       }
 
       if (host.role === "router" && topology.router !== undefined) {

@@ -12,6 +12,7 @@ export type Fact =
   | { readonly kind: "promisc"; readonly device: string }
   | { readonly kind: "link"; readonly device: string }
   | { readonly kind: "addresses"; readonly device: string }
+  | { readonly kind: "routes"; readonly device: string }
   | { readonly kind: "ip_forward" }
   | { readonly kind: "rule"; readonly table: string; readonly chain: string; readonly spec: readonly string[] }
   | { readonly kind: "extra-rules"; readonly expected: number }
@@ -48,6 +49,13 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
       { item: `link ${sub.device}`, expected: `vlan ${sub.vlan} on ${sub.parent}, up`, fact: { kind: "link", device: sub.device } },
       { item: `addresses ${sub.device}`, expected: sub.address?.cidr ?? "none", fact: { kind: "addresses", device: sub.device } },
       ...backend.vlanFiles(sub).map(fileExpectation),
+    );
+  }
+  for (const shim of host.shims) {
+    items.push(
+      { item: `shim ${shim.device}`, expected: `macvlan on ${shim.parent}, up`, fact: { kind: "link", device: shim.device } },
+      { item: `addresses ${shim.device}`, expected: `${shim.address}/32`, fact: { kind: "addresses", device: shim.device } },
+      { item: `routes ${shim.device}`, expected: [...shim.containerIps].sort().join(" ") || "none", fact: { kind: "routes", device: shim.device } },
     );
   }
   if (host.role === "router" && topology.router !== undefined) {

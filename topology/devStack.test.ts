@@ -29,6 +29,7 @@ function dockerHost(name: string, address: string, suffix: number, containers: H
       subinterface(20, `192.168.23.${suffix}`, "192.168.23.0"),
     ],
     containers,
+    shims: [],
   };
 }
 
@@ -71,6 +72,7 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
           trunkInterface: "ens33",
           subinterfaces: [subinterface(10, "172.18.0.1", "172.18.0.0"), subinterface(20, "172.19.0.1", "172.19.0.0")],
           containers: [],
+          shims: [],
         },
       ],
       router: { host: "router", masquerade: true },

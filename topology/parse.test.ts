@@ -37,6 +37,7 @@ test("defaults fill every optional key of a minimal config", () => {
           trunkInterface: "ens33",
           subinterfaces: [{ vlan: 10, parent: "ens33", device: "ens33.10" }],
           containers: [{ name: "c1", key: "c1", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" }],
+          shims: [],
         },
       ],
       macvlanMode: "bridge",

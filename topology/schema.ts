@@ -146,6 +146,11 @@ export const hostSchema = mapping({
     [],
     "Containers on a docker host.",
   ),
+  hostShim: orDefault(
+    z.record(z.string(), ipv4("172.18.0.250"), { error: 'must be an object of vlan id to address, like { "10": 172.18.0.250 }' }),
+    {},
+    "VLAN id to the address of a macvlan shim through which this docker host reaches its own containers on that VLAN.",
+  ),
 });
 
 const routerSchema = mapping({

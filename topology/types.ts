@@ -62,6 +62,19 @@ export interface Subinterface {
   readonly address?: InterfaceAddress;
 }
 
+/** A docker host's own macvlan interface on a VLAN link, so the host reaches its containers there. */
+export interface HostShim {
+  readonly vlan: number;
+  /** The shim interface ("mvo-shim10"). */
+  readonly device: string;
+  /** The VLAN link it sits on ("ens33.10"). */
+  readonly parent: string;
+  /** The host's address on the shim ("172.18.0.250"), inside the VLAN's subnet. */
+  readonly address: string;
+  /** The host's containers on that VLAN, each reached by a host route through the shim. */
+  readonly containerIps: readonly string[];
+}
+
 export interface Host {
   readonly name: string;
   /** SSH address (IPv4 or DNS name). */
@@ -72,7 +85,8 @@ export interface Host {
   /** One per VLAN the host takes part in, sorted by VLAN id. */
   readonly subinterfaces: readonly Subinterface[];
   /** Containers in config order; empty on the router. */
-  readonly containers: readonly Container[];
+  readonly containers: readonly Container[];  /** Host shims by VLAN id; empty unless `hostShim` is set. */
+  readonly shims: readonly HostShim[];
 }
 
 export interface SshSettings {

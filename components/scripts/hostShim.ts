@@ -29,10 +29,7 @@ export interface HostShimScriptArgs {
 const RECORD_PREFIX = "shim-";
 const RECORD_SUFFIX = ".before";
 
-/** The shim interface of a VLAN: `mvo-shim<id>` (at most 12 characters). */
-export function hostShimDevice(vlan: number): string {
-  return `mvo-shim${vlan}`;
-}
+export { hostShimDevice } from "../../topology/hostShimName";
 
 /** The record a create writes before it makes the shim (`link=absent`). */
 export function hostShimStateFile(device: string): string {
