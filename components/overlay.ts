@@ -32,7 +32,8 @@ export interface HostSummary {
   trunkInterface: string;
   subinterfaces: { device: string; vlan: number; address: string | null }[];
   networks: { name: string; vlan: number; subnet: string; gateway: string; parent: string }[];
-  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> }[];
+  /** mac: the container's own MAC; null on an ipvlan network (it has the parent's). */
+  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> | null }[];
 }
 
 export class Overlay extends pulumi.ComponentResource {
@@ -141,6 +142,7 @@ export class Overlay extends pulumi.ComponentResource {
               provider: overlayHost.dockerProvider!,
               container: spec,
               networkName: network.network.name,
+              driver: vlan.driver,
               hostReady,
               legacy: legacy(legacyNames.container(host, spec.name)),
             },
@@ -153,7 +155,7 @@ export class Overlay extends pulumi.ComponentResource {
             key: spec.key,
             network: vlan.network,
             ip: spec.ip,
-            mac: container.macAddress,
+            mac: container.macAddress ?? null,
           });
         }
       }

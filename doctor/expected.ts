@@ -76,15 +76,17 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
       const vlan = topology.vlans.find((v) => v.id === sub.vlan)!;
       items.push({
         item: `network ${vlan.network}`,
-        expected: `macvlan parent=${sub.device} mode=${topology.macvlanMode} subnet=${vlan.subnet.cidr} gateway=${vlan.gateway}`,
+        expected: `${vlan.driver} parent=${sub.device} mode=${vlan.driver === "ipvlan" ? "l2" : topology.macvlanMode} subnet=${vlan.subnet.cidr} gateway=${vlan.gateway}`,
         fact: { kind: "network", name: vlan.network },
       });
     }
     for (const container of host.containers) {
-      const network = topology.vlans.find((v) => v.id === container.vlan)!.network;
+      const { network, driver } = topology.vlans.find((v) => v.id === container.vlan)!;
+      // An ipvlan container has its parent's MAC, not one of its own: no MAC to compare.
+      const mac = driver === "ipvlan" ? "*" : (macs.get(container.name) ?? "*");
       items.push({
         item: `container ${container.name}`,
-        expected: `running ${network} ${container.ip} ${macs.get(container.name) ?? "*"}`,
+        expected: `running ${network} ${container.ip} ${mac}`,
         fact: { kind: "container", name: container.name },
       });
     }

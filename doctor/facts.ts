@@ -49,7 +49,7 @@ const FUNCTIONS = [
   "}",
   "network_fact() {",
   "  docker network inspect \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",
-  "  docker network inspect -f '{{.Driver}} parent={{index .Options \"parent\"}} mode={{index .Options \"macvlan_mode\"}}{{range .IPAM.Config}} subnet={{.Subnet}} gateway={{.Gateway}}{{end}}' \"$1\"",
+  "  docker network inspect -f '{{.Driver}} parent={{index .Options \"parent\"}} mode={{with index .Options \"macvlan_mode\"}}{{.}}{{end}}{{with index .Options \"ipvlan_mode\"}}{{.}}{{end}}{{range .IPAM.Config}} subnet={{.Subnet}} gateway={{.Gateway}}{{end}}' \"$1\"",
   "}",
   "container_fact() {",
   "  docker inspect \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",

@@ -24,6 +24,7 @@ export function assembleTopology(config: ShapedConfig): Topology {
         network: value.network,
         subnet: toCidr(parseIpv4Prefix(value.subnet) as Ipv4Prefix),
         gateway: value.gateway,
+        driver: value.driver,
       }))
       .sort((a, b) => a.id - b.id),
     hosts: config.hosts.map((host) => assembleHost(config, host)),

@@ -47,12 +47,14 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
           network: "mac-net10",
           subnet: { cidr: "172.18.0.0/24", network: "172.18.0.0", broadcast: "172.18.0.255", prefix: 24 },
           gateway: "172.18.0.1",
+          driver: "macvlan",
         },
         {
           id: 20,
           network: "mac-net20",
           subnet: { cidr: "172.19.0.0/24", network: "172.19.0.0", broadcast: "172.19.0.255", prefix: 24 },
           gateway: "172.19.0.1",
+          driver: "macvlan",
         },
       ],
       hosts: [

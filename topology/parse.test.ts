@@ -26,6 +26,7 @@ test("defaults fill every optional key of a minimal config", () => {
           network: "mac-net10",
           subnet: { cidr: "172.18.0.0/24", network: "172.18.0.0", broadcast: "172.18.0.255", prefix: 24 },
           gateway: "172.18.0.1",
+          driver: "macvlan",
         },
       ],
       hosts: [

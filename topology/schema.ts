@@ -111,6 +111,7 @@ export const vlanSchema = mapping({
     description: "IPv4 subnet, written as its network address.",
   }),
   gateway: ipv4("172.18.0.1").meta({ description: "The router's address in the subnet." }),
+  driver: orDefault(choice(["macvlan", "ipvlan"]), "macvlan", "Docker network driver: macvlan, or ipvlan (L2 mode; containers share the parent's MAC)."),
 });
 
 export const containerSchema = mapping({

@@ -19,7 +19,7 @@ testRejected([
   {
     behaviour: "an unknown key in a vlan is named",
     change: (c) => (c.vlans[0].vlanId = 10),
-    problems: [problem("vlans[0].vlanId", "10", "is not a known key (known: id, network, subnet, gateway)")],
+    problems: [problem("vlans[0].vlanId", "10", "is not a known key (known: id, network, subnet, gateway, driver)")],
   },
   {
     behaviour: "an unknown key in a host is named",

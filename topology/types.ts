@@ -34,6 +34,8 @@ export interface Vlan {
   readonly subnet: Ipv4Cidr;
   /** "172.18.0.1": held by the router, if there is one. */
   readonly gateway: string;
+  /** Docker network driver, default "macvlan"; "ipvlan" runs in L2 mode with the parent's MAC. */
+  readonly driver: "macvlan" | "ipvlan";
 }
 
 export interface Container {

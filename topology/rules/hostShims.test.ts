@@ -71,6 +71,16 @@ test("hostShimUsable: on the router, on an unknown vlan, on a vlan the host has 
   );
 });
 
+test("hostShimUsable: a shim on an ipvlan vlan is refused", () => {
+  assert.deepEqual(
+    ruleProblems(hostShimUsable, (c) => {
+      c.vlans[0].driver = "ipvlan";
+      c.hosts[0].hostShim = { "10": "172.18.0.250" };
+    }),
+    [problem("hosts[0].hostShim.10", "172.18.0.250", "cannot sit on vlan 10, an ipvlan network: a link takes macvlan or ipvlan children, not both")],
+  );
+});
+
 test("a shim address that is not an IPv4 address is refused by its shape, naming the key", () => {
   assert.deepEqual(problemsAfter((c) => (c.hosts[0].hostShim = { "10": "172.18.0.250/24" })), [
     problem("hosts[0].hostShim.10", "172.18.0.250/24", "must be an IPv4 address like 172.18.0.250"),

@@ -39,6 +39,10 @@ export const hostShimUsable: Rule = (config, findings) => {
         findings.add(path, text, "cannot share a parent with macvlanMode passthru, which gives the parent to one container");
         continue;
       }
+      if (vlan.value.driver === "ipvlan") {
+        findings.add(path, text, `cannot sit on vlan ${id}, an ipvlan network: a link takes macvlan or ipvlan children, not both`);
+        continue;
+      }
       const subnet = { address: networkOf(subnetOf(vlan)), prefix: subnetOf(vlan).prefix };
       const ip = addressOf(text);
       const shown = formatIpv4Prefix(subnet);
