@@ -13,6 +13,8 @@ export interface BusyboxContainerArgs {
   container: Container;
   /** The Docker network's name, from the MacvlanNetwork it joins (an input dependency on it). */
   networkName: pulumi.Input<string>;
+  /** The network's driver, default "macvlan". An ipvlan container has its parent's MAC: no MAC of its own. */
+  driver?: "macvlan" | "ipvlan";
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
@@ -21,8 +23,8 @@ export interface BusyboxContainerArgs {
 
 export class BusyboxContainer extends pulumi.ComponentResource {
   public readonly ip: string;
-  /** Locally administered unicast MAC ("02:…"), fixed for the life of the stack. */
-  public readonly macAddress: pulumi.Output<string>;
+  /** Locally administered unicast MAC ("02:…"), fixed for the life of the stack; none on ipvlan. */
+  public readonly macAddress?: pulumi.Output<string>;
   public readonly container: docker.Container;
   /** Changes whenever the container is re-created, or its IP, MAC or image changes. */
   public readonly fingerprint: pulumi.Output<string>;
@@ -34,8 +36,10 @@ export class BusyboxContainer extends pulumi.ComponentResource {
     this.ip = spec.ip;
 
     // A separate resource, so re-creating the container keeps its MAC (and the neighbours' ARP).
-    const macSuffix = new random.RandomId(`${name}/mac`, { byteLength: 5 }, { parent: this, aliases: legacy("-mac") });
-    this.macAddress = macSuffix.hex.apply(macFromHex);
+    if ((args.driver ?? "macvlan") === "macvlan") {
+      const macSuffix = new random.RandomId(`${name}/mac`, { byteLength: 5 }, { parent: this, aliases: legacy("-mac") });
+      this.macAddress = macSuffix.hex.apply(macFromHex);
+    }
 
     // keepLocally: the image may have been on the host before us; destroy leaves it there.
     const image = new docker.RemoteImage(
@@ -52,7 +56,7 @@ export class BusyboxContainer extends pulumi.ComponentResource {
         hostname: spec.name,
         image: image.imageId,
         networksAdvanced: [
-          { name: args.networkName, ipv4Address: spec.ip, macAddress: this.macAddress },
+          { name: args.networkName, ipv4Address: spec.ip, ...(this.macAddress === undefined ? {} : { macAddress: this.macAddress }) },
         ],
         tty: true,
         stdinOpen: true,
@@ -63,7 +67,7 @@ export class BusyboxContainer extends pulumi.ComponentResource {
       { parent: this, provider: args.provider, deleteBeforeReplace: true, aliases: legacy("-container") },
     );
     this.fingerprint = pulumi
-      .all([this.container.id, this.macAddress, image.imageId])
+      .all([this.container.id, this.macAddress ?? "parent's MAC", image.imageId])
       .apply(([id, mac, imageId]) => `${id}:${spec.ip}:${mac}:${imageId}`);
     this.registerOutputs({ ip: this.ip, macAddress: this.macAddress });
   }

@@ -1,6 +1,7 @@
 export * from "./busyboxContainer";
 export * from "./connectivityCheck";
 export * from "./hostCommand";
+export * from "./hostShim";
 export * from "./macvlanNetwork";
 export * from "./natRouter";
 export * from "./overlay";

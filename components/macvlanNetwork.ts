@@ -1,4 +1,4 @@
-// The Docker macvlan network of one VLAN on one host (docs/lab-note.md's `docker network create --driver
+// The Docker macvlan (or ipvlan L2) network of one VLAN on one host (docs/lab-note.md's `docker network create --driver
 // macvlan ... -o parent=ens33.10 mac-net10`). Its parent comes from the link command's output, so
 // the network records the link as an input dependency: a replaced link replaces the network (and,
 // through the network's name, its containers) with it, deleting them first.
@@ -38,8 +38,8 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
       `${name}/network`,
       {
         name: vlan.network,
-        driver: "macvlan",
-        options: { parent: args.parent, macvlan_mode: args.macvlanMode },
+        driver: vlan.driver,
+        options: dockerNetworkOptions(vlan, args.parent, args.macvlanMode),
         ipamConfigs: [{ subnet: vlan.subnet.cidr, gateway: vlan.gateway }],
         labels: [{ label: "managed-by", value: "macvlan-overlay" }],
       },
@@ -54,4 +54,13 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
     this.fingerprint = this.network.id;
     this.registerOutputs({ name: this.networkName });
   }
+}
+
+/** The driver options: macvlan with the stack's mode; ipvlan in L2 mode (same subnet across hosts, like macvlan bridge). */
+export function dockerNetworkOptions(
+  vlan: Vlan,
+  parent: pulumi.Input<string>,
+  macvlanMode: Topology["macvlanMode"],
+): Record<string, pulumi.Input<string>> {
+  return vlan.driver === "ipvlan" ? { parent, ipvlan_mode: "l2" } : { parent, macvlan_mode: macvlanMode };
 }

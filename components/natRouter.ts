@@ -3,7 +3,7 @@
 // delete removes exactly ours. Never replaced: a change converges in place, forwarding on throughout.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { describeRule, renderNatRouter, routerRules } from "./scripts";
+import { describeRule, renderNatRouter, routerRules, withReapply } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
@@ -17,6 +17,8 @@ export interface NatRouterArgs {
   masquerade: boolean;
   /** The router's link commands: the rules name their devices. */
   links: pulumi.Resource[];
+  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  reapply?: number;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -32,7 +34,7 @@ export class NatRouter extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:router:NatRouter", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
-    const script = renderNatRouter(ruleArgs);
+    const script = withReapply(renderNatRouter(ruleArgs), args.reapply ?? 0);
     this.rules = routerRules(ruleArgs).map(describeRule);
     this.command = hostCommand(`${name}/rules`, args.connection, script, {
       parent: this,

@@ -7,6 +7,7 @@ import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
+import { HostShim } from "./hostShim";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { NatRouter } from "./natRouter";
 import { OverlayHost } from "./overlayHost";
@@ -31,7 +32,8 @@ export interface HostSummary {
   trunkInterface: string;
   subinterfaces: { device: string; vlan: number; address: string | null }[];
   networks: { name: string; vlan: number; subnet: string; gateway: string; parent: string }[];
-  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> }[];
+  /** mac: the container's own MAC; null on an ipvlan network (it has the parent's). */
+  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> | null }[];
 }
 
 export class Overlay extends pulumi.ComponentResource {
@@ -77,6 +79,7 @@ export class Overlay extends pulumi.ComponentResource {
           connection: overlayHost.connection,
           trunkInterface: host.trunkInterface,
           persistence: topology.persistence,
+          reapply: topology.reapply,
           hostReady,
           legacy: legacy(legacyNames.trunk(host)),
         },
@@ -91,6 +94,7 @@ export class Overlay extends pulumi.ComponentResource {
             connection: overlayHost.connection,
             subinterface,
             persistence: topology.persistence,
+            reapply: topology.reapply,
             promiscuous: promisc.command,
             legacy: legacy(legacyNames.vlan(host, subinterface.vlan)),
           },
@@ -138,6 +142,7 @@ export class Overlay extends pulumi.ComponentResource {
               provider: overlayHost.dockerProvider!,
               container: spec,
               networkName: network.network.name,
+              driver: vlan.driver,
               hostReady,
               legacy: legacy(legacyNames.container(host, spec.name)),
             },
@@ -150,9 +155,20 @@ export class Overlay extends pulumi.ComponentResource {
             key: spec.key,
             network: vlan.network,
             ip: spec.ip,
-            mac: container.macAddress,
+            mac: container.macAddress ?? null,
           });
         }
+      }
+
+      for (const shim of host.shims) {
+        const link = links.find((candidate) => candidate.device === shim.parent)!;
+        const hostShim = new HostShim(
+          resourceNames.shim(host.name, shim.vlan),
+          { connection: overlayHost.connection, shim, link: link.command, reapply: topology.reapply },
+          { parent: overlayHost },
+        );
+        verified.push(hostShim.command);
+        fingerprints.push(hostShim.fingerprint);
       }
 
       if (host.role === "router" && topology.router !== undefined) {
@@ -162,6 +178,7 @@ export class Overlay extends pulumi.ComponentResource {
             connection: overlayHost.connection,
             interfaces: host.subinterfaces.map((s) => s.device),
             masquerade: topology.router.masquerade,
+            reapply: topology.reapply,
             links: links.map((link) => link.command),
             legacy: legacy(legacyNames.router(host)),
           },

@@ -3,7 +3,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Persistence } from "../topology";
-import { renderPromiscuousMode } from "./scripts";
+import { renderPromiscuousMode, withReapply } from "./scripts";
 import { hostCommand } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
@@ -17,6 +17,8 @@ export interface PromiscuousModeArgs {
   persistence: Persistence;
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
+  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  reapply?: number;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -28,7 +30,7 @@ export class PromiscuousMode extends pulumi.ComponentResource {
   constructor(name: string, args: PromiscuousModeArgs, opts?: pulumi.ComponentResourceOptions) {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:PromiscuousMode", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
-    const script = renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence });
+    const script = withReapply(renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence }), args.reapply ?? 0);
     this.trunkInterface = args.trunkInterface;
     this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.connection, script, {
       parent: this,

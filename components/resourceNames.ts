@@ -13,6 +13,7 @@ export const resourceNames = {
   dockerEngine: (host: string) => `${host}/docker-engine`,
   trunk: (host: string) => `${host}/trunk`,
   vlan: (host: string, vlan: number) => `${host}/vlan${vlan}`,
+  shim: (host: string, vlan: number) => `${host}/vlan${vlan}/shim`,
   macvlan: (host: string, network: string) => `${host}/network/${network}`,
   container: (host: string, key: string) => `${host}/container/${key}`,
   router: (host: string) => `${host}/nat`,

@@ -6,7 +6,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Persistence, Subinterface } from "../topology";
-import { renderVlanSubinterface } from "./scripts";
+import { renderVlanSubinterface, withReapply } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
 import type { HostConnection } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
@@ -20,6 +20,8 @@ export interface VlanSubinterfaceArgs {
   persistence: Persistence;
   /** The host's promiscuous-mode command, which the link needs first. */
   promiscuous: pulumi.Resource;
+  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  reapply?: number;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -40,7 +42,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:VlanSubinterface", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const { subinterface } = args;
-    const script = renderVlanSubinterface({ subinterface, persistence: args.persistence });
+    const script = withReapply(renderVlanSubinterface({ subinterface, persistence: args.persistence }), args.reapply ?? 0);
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
     this.command = hostCommand(`${name}/link/${subinterface.device}`, args.connection, script, {

@@ -59,7 +59,7 @@ export function overlayDiagram(topology: Topology): OverlayDiagram {
       const network: DiagramNode = {
         id: `${id}_net${vlan.id}`,
         kind: "network",
-        lines: [vlan.network, `macvlan ${topology.macvlanMode}`, `${vlan.subnet.cidr} gw ${vlan.gateway}`],
+        lines: [vlan.network, vlan.driver === "ipvlan" ? "ipvlan l2" : `macvlan ${topology.macvlanMode}`, `${vlan.subnet.cidr} gw ${vlan.gateway}`],
       };
       nodes.push(network);
       edges.push({ from: link.id, to: network.id });

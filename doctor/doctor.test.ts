@@ -39,10 +39,25 @@ test("a container's MAC is compared only when the outputs name it", () => {
   assert.equal(container?.expected, "running mac-net10 172.18.0.2 02:aa:bb:cc:dd:ee");
 });
 
+test("on an ipvlan vlan the network is expected in L2 mode and no container MAC is compared", () => {
+  const parsed = parseTopology({
+    sshPrivateKeyFile: "k",
+    vlans: [{ id: 10, network: "ipv-net10", subnet: "172.18.0.0/24", gateway: "172.18.0.1", driver: "ipvlan" }],
+    hosts: [{ name: "host1", address: "10.213.70.11", role: "docker", containers: [{ name: "bbox10", vlan: 10, ip: "172.18.0.2" }] }],
+  });
+  assert.ok(parsed.ok);
+  const items = expectedHostState(parsed.topology, parsed.topology.hosts[0], new Map([["bbox10", "02:aa:bb:cc:dd:ee"]]));
+  assert.equal(items.find((e) => e.item === "network ipv-net10")?.expected, "ipvlan parent=ens33.10 mode=l2 subnet=172.18.0.0/24 gateway=172.18.0.1");
+  assert.equal(items.find((e) => e.item === "container bbox10")?.expected, "running ipv-net10 172.18.0.2 *");
+});
+
 test("the doctor's arguments: one stack file, an optional outputs file", () => {
   assert.deepEqual(parseDoctorArgs(["Pulumi.dev.yaml", "--outputs", "o.json"]), { stackFile: "Pulumi.dev.yaml", outputsFile: "o.json" });
   assert.match(String(parseDoctorArgs(["--frobnicate", "Pulumi.dev.yaml"])), /^unknown option --frobnicate/);
   assert.match(String(parseDoctorArgs([])), /^usage: npm run doctor/);
+  assert.deepEqual(parseDoctorArgs(["--cleanup", "Pulumi.dev.yaml", "--yes"]), { stackFile: "Pulumi.dev.yaml", cleanup: true, yes: true });
+  assert.deepEqual(parseDoctorArgs(["Pulumi.dev.yaml", "--cleanup"]), { stackFile: "Pulumi.dev.yaml", cleanup: true, yes: false });
+  assert.match(String(parseDoctorArgs(["Pulumi.dev.yaml", "--yes"])), /^--yes goes with --cleanup/);
 });
 
 test("ping lines of the connectivity check become findings", () => {

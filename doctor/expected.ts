@@ -12,6 +12,7 @@ export type Fact =
   | { readonly kind: "promisc"; readonly device: string }
   | { readonly kind: "link"; readonly device: string }
   | { readonly kind: "addresses"; readonly device: string }
+  | { readonly kind: "routes"; readonly device: string }
   | { readonly kind: "ip_forward" }
   | { readonly kind: "rule"; readonly table: string; readonly chain: string; readonly spec: readonly string[] }
   | { readonly kind: "extra-rules"; readonly expected: number }
@@ -50,6 +51,13 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
       ...backend.vlanFiles(sub).map(fileExpectation),
     );
   }
+  for (const shim of host.shims) {
+    items.push(
+      { item: `shim ${shim.device}`, expected: `macvlan on ${shim.parent}, up`, fact: { kind: "link", device: shim.device } },
+      { item: `addresses ${shim.device}`, expected: `${shim.address}/32`, fact: { kind: "addresses", device: shim.device } },
+      { item: `routes ${shim.device}`, expected: [...shim.containerIps].sort().join(" ") || "none", fact: { kind: "routes", device: shim.device } },
+    );
+  }
   if (host.role === "router" && topology.router !== undefined) {
     const rules = routerRules({ interfaces: host.subinterfaces.map((s) => s.device), masquerade: topology.router.masquerade });
     items.push(
@@ -68,15 +76,17 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
       const vlan = topology.vlans.find((v) => v.id === sub.vlan)!;
       items.push({
         item: `network ${vlan.network}`,
-        expected: `macvlan parent=${sub.device} mode=${topology.macvlanMode} subnet=${vlan.subnet.cidr} gateway=${vlan.gateway}`,
+        expected: `${vlan.driver} parent=${sub.device} mode=${vlan.driver === "ipvlan" ? "l2" : topology.macvlanMode} subnet=${vlan.subnet.cidr} gateway=${vlan.gateway}`,
         fact: { kind: "network", name: vlan.network },
       });
     }
     for (const container of host.containers) {
-      const network = topology.vlans.find((v) => v.id === container.vlan)!.network;
+      const { network, driver } = topology.vlans.find((v) => v.id === container.vlan)!;
+      // An ipvlan container has its parent's MAC, not one of its own: no MAC to compare.
+      const mac = driver === "ipvlan" ? "*" : (macs.get(container.name) ?? "*");
       items.push({
         item: `container ${container.name}`,
-        expected: `running ${network} ${container.ip} ${macs.get(container.name) ?? "*"}`,
+        expected: `running ${network} ${container.ip} ${mac}`,
         fact: { kind: "container", name: container.name },
       });
     }

@@ -19,12 +19,18 @@ const FUNCTIONS = [
   "  parent=$(printf '%s\\n' \"$line\" | sed -n 's/^[0-9]*: [^@:]*@\\([^:]*\\):.*/\\1/p')",
   "  if [ -n \"$id\" ]; then echo \"vlan $id on $parent, $state\"; else",
   "    kind=$(printf '%s\\n' \"$line\" | tr ' ' '\\n' | grep -x -m 1 -E 'veth|macvlan|bridge|dummy|bond|ipvlan' || echo device)",
+  "    case $kind in macvlan | ipvlan) kind=\"$kind on $parent\" ;; esac",
   "    echo \"$kind, $state\"",
   "  fi",
   "}",
   "addresses_fact() {",
   "  ip link show dev \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",
   "  found=$(ip -o -4 addr show dev \"$1\" | awk '{print $4}' | sort | tr '\\n' ' ' | sed 's/ $//')",
+  "  echo \"${found:-none}\"",
+  "}",
+  "routes_fact() {",
+  "  ip link show dev \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",
+  "  found=$(ip -4 route show dev \"$1\" | awk '{sub(/\\/32$/, \"\", $1); print $1}' | LC_ALL=C sort | tr '\\n' ' ' | sed 's/ $//')",
   "  echo \"${found:-none}\"",
   "}",
   "file_fact() {",
@@ -43,7 +49,7 @@ const FUNCTIONS = [
   "}",
   "network_fact() {",
   "  docker network inspect \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",
-  "  docker network inspect -f '{{.Driver}} parent={{index .Options \"parent\"}} mode={{index .Options \"macvlan_mode\"}}{{range .IPAM.Config}} subnet={{.Subnet}} gateway={{.Gateway}}{{end}}' \"$1\"",
+  "  docker network inspect -f '{{.Driver}} parent={{index .Options \"parent\"}} mode={{with index .Options \"macvlan_mode\"}}{{.}}{{end}}{{with index .Options \"ipvlan_mode\"}}{{.}}{{end}}{{range .IPAM.Config}} subnet={{.Subnet}} gateway={{.Gateway}}{{end}}' \"$1\"",
   "}",
   "container_fact() {",
   "  docker inspect \"$1\" >/dev/null 2>&1 || { echo missing; return 0; }",
@@ -59,6 +65,8 @@ function factCommand(fact: Fact): string {
       return `link_fact ${shellQuote(fact.device)}`;
     case "addresses":
       return `addresses_fact ${shellQuote(fact.device)}`;
+    case "routes":
+      return `routes_fact ${shellQuote(fact.device)}`;
     case "ip_forward":
       return "cat /proc/sys/net/ipv4/ip_forward";
     case "rule":

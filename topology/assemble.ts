@@ -4,7 +4,8 @@ import { broadcastOf, formatIpv4, formatIpv4Prefix, networkOf, parseIpv4Prefix, 
 import { vlanAddresses } from "./rules/rule";
 import { subinterfaceIds } from "./rules/names";
 import type { ShapedConfig, ShapedHost, Settings } from "./shape";
-import type { Container, Host, InterfaceAddress, Ipv4Cidr, Subinterface, Topology } from "./types";
+import type { Container, Host, HostShim, InterfaceAddress, Ipv4Cidr, Subinterface, Topology } from "./types";
+import { hostShimDevice } from "./hostShimName";
 
 export function assembleTopology(config: ShapedConfig): Topology {
   const settings = complete(config.settings);
@@ -23,18 +24,20 @@ export function assembleTopology(config: ShapedConfig): Topology {
         network: value.network,
         subnet: toCidr(parseIpv4Prefix(value.subnet) as Ipv4Prefix),
         gateway: value.gateway,
+        driver: value.driver,
       }))
       .sort((a, b) => a.id - b.id),
     hosts: config.hosts.map((host) => assembleHost(config, host)),
     ...(router === undefined ? {} : { router: { host: router.value.name, masquerade: settings.router?.masquerade ?? true } }),
     macvlanMode: settings.macvlanMode,
     verify: settings.verify,
+    reapply: settings.reapply,
   };
 }
 
 /** The settings with every defaulted key present, as they are once the schema passed. */
 function complete(settings: Partial<Settings>): Settings {
-  for (const key of ["trunkInterface", "persistence", "sshUser", "macvlanMode", "verify"] as const) {
+  for (const key of ["trunkInterface", "persistence", "sshUser", "macvlanMode", "verify", "reapply"] as const) {
     if (settings[key] === undefined) throw new Error(`assembleTopology: ${key} is missing although no problem was reported`);
   }
   return settings as Settings;
@@ -49,6 +52,16 @@ function assembleHost(config: ShapedConfig, host: ShapedHost): Host {
     const device = `${trunk}.${vlan}`;
     return address === undefined ? { vlan, parent: trunk, device } : { vlan, parent: trunk, device, address };
   });
+  const containers = host.containers.map(
+    ({ value }): Container => ({ name: value.name, key: value.key ?? value.name, vlan: value.vlan, ip: value.ip, image: value.image }),
+  );
+  const shims = Object.entries(host.value.hostShim)
+    .map(([key, address]): HostShim => {
+      const vlan = Number(key);
+      const ips = containers.filter((c) => c.vlan === vlan).map((c) => c.ip);
+      return { vlan, device: hostShimDevice(vlan), parent: `${trunk}.${vlan}`, address, containerIps: ips };
+    })
+    .sort((a, b) => a.vlan - b.vlan);
   return {
     name: host.value.name,
     address: host.value.address,
@@ -56,9 +69,8 @@ function assembleHost(config: ShapedConfig, host: ShapedHost): Host {
     role: host.value.role,
     trunkInterface: trunk,
     subinterfaces,
-    containers: host.containers.map(
-      ({ value }): Container => ({ name: value.name, key: value.key ?? value.name, vlan: value.vlan, ip: value.ip, image: value.image }),
-    ),
+    containers,
+    shims,
   };
 }
 

@@ -29,6 +29,7 @@ function dockerHost(name: string, address: string, suffix: number, containers: H
       subinterface(20, `192.168.23.${suffix}`, "192.168.23.0"),
     ],
     containers,
+    shims: [],
   };
 }
 
@@ -46,12 +47,14 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
           network: "mac-net10",
           subnet: { cidr: "172.18.0.0/24", network: "172.18.0.0", broadcast: "172.18.0.255", prefix: 24 },
           gateway: "172.18.0.1",
+          driver: "macvlan",
         },
         {
           id: 20,
           network: "mac-net20",
           subnet: { cidr: "172.19.0.0/24", network: "172.19.0.0", broadcast: "172.19.0.255", prefix: 24 },
           gateway: "172.19.0.1",
+          driver: "macvlan",
         },
       ],
       hosts: [
@@ -71,11 +74,13 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
           trunkInterface: "ens33",
           subinterfaces: [subinterface(10, "172.18.0.1", "172.18.0.0"), subinterface(20, "172.19.0.1", "172.19.0.0")],
           containers: [],
+          shims: [],
         },
       ],
       router: { host: "router", masquerade: true },
       macvlanMode: "bridge",
       verify: true,
+      reapply: 0,
     },
   });
 });

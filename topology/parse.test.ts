@@ -26,6 +26,7 @@ test("defaults fill every optional key of a minimal config", () => {
           network: "mac-net10",
           subnet: { cidr: "172.18.0.0/24", network: "172.18.0.0", broadcast: "172.18.0.255", prefix: 24 },
           gateway: "172.18.0.1",
+          driver: "macvlan",
         },
       ],
       hosts: [
@@ -37,10 +38,12 @@ test("defaults fill every optional key of a minimal config", () => {
           trunkInterface: "ens33",
           subinterfaces: [{ vlan: 10, parent: "ens33", device: "ens33.10" }],
           containers: [{ name: "c1", key: "c1", vlan: 10, ip: "172.18.0.2", image: "busybox:latest" }],
+          shims: [],
         },
       ],
       macvlanMode: "bridge",
       verify: true,
+      reapply: 0,
     },
   });
 });

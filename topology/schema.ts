@@ -111,6 +111,7 @@ export const vlanSchema = mapping({
     description: "IPv4 subnet, written as its network address.",
   }),
   gateway: ipv4("172.18.0.1").meta({ description: "The router's address in the subnet." }),
+  driver: orDefault(choice(["macvlan", "ipvlan"]), "macvlan", "Docker network driver: macvlan, or ipvlan (L2 mode; containers share the parent's MAC)."),
 });
 
 export const containerSchema = mapping({
@@ -146,6 +147,11 @@ export const hostSchema = mapping({
     [],
     "Containers on a docker host.",
   ),
+  hostShim: orDefault(
+    z.record(z.string(), ipv4("172.18.0.250"), { error: 'must be an object of vlan id to address, like { "10": 172.18.0.250 }' }),
+    {},
+    "VLAN id to the address of a macvlan shim through which this docker host reaches its own containers on that VLAN.",
+  ),
 });
 
 const routerSchema = mapping({
@@ -172,6 +178,7 @@ export const configFields = {
   router: routerSchema.optional().meta({ description: "Router settings; only with a router host." }),
   macvlanMode: orDefault(choice(["bridge", "private", "vepa", "passthru"]), "bridge", "Docker macvlan mode."),
   verify: orDefault(boolean(), true, "Run the connectivity check after the containers are up."),
+  reapply: orDefault(integer(0, 2147483647), 0, "Change it to make every host command run its in-place update (the repair after drift)."),
 };
 
 export const configSchema = mapping(configFields);

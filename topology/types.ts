@@ -34,6 +34,8 @@ export interface Vlan {
   readonly subnet: Ipv4Cidr;
   /** "172.18.0.1": held by the router, if there is one. */
   readonly gateway: string;
+  /** Docker network driver, default "macvlan"; "ipvlan" runs in L2 mode with the parent's MAC. */
+  readonly driver: "macvlan" | "ipvlan";
 }
 
 export interface Container {
@@ -62,6 +64,19 @@ export interface Subinterface {
   readonly address?: InterfaceAddress;
 }
 
+/** A docker host's own macvlan interface on a VLAN link, so the host reaches its containers there. */
+export interface HostShim {
+  readonly vlan: number;
+  /** The shim interface ("mvo-shim10"). */
+  readonly device: string;
+  /** The VLAN link it sits on ("ens33.10"). */
+  readonly parent: string;
+  /** The host's address on the shim ("172.18.0.250"), inside the VLAN's subnet. */
+  readonly address: string;
+  /** The host's containers on that VLAN, each reached by a host route through the shim. */
+  readonly containerIps: readonly string[];
+}
+
 export interface Host {
   readonly name: string;
   /** SSH address (IPv4 or DNS name). */
@@ -72,7 +87,8 @@ export interface Host {
   /** One per VLAN the host takes part in, sorted by VLAN id. */
   readonly subinterfaces: readonly Subinterface[];
   /** Containers in config order; empty on the router. */
-  readonly containers: readonly Container[];
+  readonly containers: readonly Container[];  /** Host shims by VLAN id; empty unless `hostShim` is set. */
+  readonly shims: readonly HostShim[];
 }
 
 export interface SshSettings {
@@ -103,6 +119,8 @@ export interface Topology {
   readonly macvlanMode: "bridge" | "private" | "vepa" | "passthru";
   /** Run the connectivity check after the containers are up. */
   readonly verify: boolean;
+  /** A number in every host command's scripts (from 1 on): changing it makes each run its update. */
+  readonly reapply: number;
 }
 
 /** One problem in the raw config: the key path and the offending value named. */

@@ -9,3 +9,4 @@ export * from "./vlanSubinterface";
 export * from "./natRouter";
 export * from "./connectivityCheck";
 export * from "./dockerEngine";
+export * from "./hostShim";

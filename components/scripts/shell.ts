@@ -162,3 +162,17 @@ export function transactionTrap(): string[] {
 export function joinScript(lines: readonly string[]): string {
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * The scripts with the stack's `reapply` number as a comment after their first line: changing the
+ * number changes every script text, which pulumi-command runs as an in-place update. 0 (the
+ * default) leaves the text as it is, so stacks that never set it see no change.
+ */
+export function withReapply(script: HostScript, reapply: number): HostScript {
+  if (reapply === 0) return script;
+  const mark = (text: string): string => {
+    const cut = text.indexOf("\n") + 1;
+    return `${text.slice(0, cut)}# reapply ${reapply}: the stack's reapply key; changing it re-runs this update\n${text.slice(cut)}`;
+  };
+  return { create: mark(script.create), update: mark(script.update), delete: mark(script.delete) };
+}

@@ -2,6 +2,7 @@
 
 import * as addresses from "./addresses";
 import * as credentials from "./credentials";
+import * as hostShims from "./hostShims";
 import * as management from "./management";
 import * as names from "./names";
 import * as references from "./references";
@@ -44,4 +45,5 @@ export const RULES: readonly Rule[] = [
   names.trunkNameAllowed,
   names.deviceNamesFit,
   names.passthruOnePerParent,
+  hostShims.hostShimUsable,
 ];

@@ -79,10 +79,13 @@ export const networkNameAllowed: Rule = (config, findings) => {
 /** In passthru mode the kernel gives a parent device to one macvlan only: one container per vlan on each host. */
 export const passthruOnePerParent: Rule = (config, findings) => {
   if (config.settings.macvlanMode !== "passthru") return;
+  // An ipvlan vlan has no macvlan mode.
+  const ipvlan = new Set(config.vlans.filter((v) => v.value.driver === "ipvlan").map((v) => v.value.id));
   for (const host of config.hosts) {
     const first = new Map<number, string>();
     for (const container of host.containers) {
       const vlan = container.value.vlan;
+      if (ipvlan.has(vlan)) continue;
       const earlier = first.get(vlan);
       if (earlier === undefined) first.set(vlan, container.path);
       else {

@@ -1,0 +1,174 @@
+// The host's way to its own macvlan containers: a macvlan interface (mode bridge) of its own on the
+// VLAN's parent link, with one address in the VLAN's subnet and a host route to each of the host's
+// containers on that VLAN. macvlan never lets a parent talk to its children; a sibling may.
+// The shim is entirely ours: create makes it (never adopts a link of that name), an update converges
+// its parent, address and routes, delete removes the link and, with it, its address and routes.
+
+import {
+  type HostScript,
+  joinScript,
+  prelude,
+  shellQuote,
+  STATE_DIR,
+  stateFile,
+  stateFunctions,
+  transactionTrap,
+} from "./shell";
+
+export interface HostShimScriptArgs {
+  /** The shim interface ("mvo-shim10"). */
+  readonly device: string;
+  /** The VLAN link it sits on ("ens33.10"). */
+  readonly parent: string;
+  /** The host's address on the shim, without prefix ("172.18.0.250"); it gets /32. */
+  readonly address: string;
+  /** The host's containers on the VLAN, each reached by a /32 route through the shim. Default none. */
+  readonly containerIps?: readonly string[];
+}
+
+const RECORD_PREFIX = "shim-";
+const RECORD_SUFFIX = ".before";
+
+export { hostShimDevice } from "../../topology/hostShimName";
+
+/** The record a create writes before it makes the shim (`link=absent`). */
+export function hostShimStateFile(device: string): string {
+  return `${STATE_DIR}/${RECORD_PREFIX}${device}${RECORD_SUFFIX}`;
+}
+
+/** The shim device a record in STATE_DIR belongs to, or undefined for another resource's record. */
+export function shimDeviceOfRecord(record: string): string | undefined {
+  if (!record.startsWith(RECORD_PREFIX) || !record.endsWith(RECORD_SUFFIX)) return undefined;
+  const device = record.slice(RECORD_PREFIX.length, -RECORD_SUFFIX.length);
+  return device === "" ? undefined : device;
+}
+
+function common(device: string, title: string): string[] {
+  return [
+    ...prelude(title),
+    `SHIM=${shellQuote(device)}`,
+    `BEFORE=${stateFile(`${RECORD_PREFIX}${device}${RECORD_SUFFIX}`)}`,
+    ...stateFunctions(),
+    "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
+  ];
+}
+
+function renderConverge(args: HostShimScriptArgs, action: "create" | "update"): string {
+  const { parent, address } = args;
+  const routes = [...new Set(args.containerIps ?? [])].sort();
+  return joinScript([
+    ...common(args.device, `host shim ${args.device} on ${parent} (${action})`),
+    ...transactionTrap(),
+    `PARENT=${shellQuote(parent)}`,
+    `ADDRESS=${shellQuote(`${address}/32`)}`,
+    `ROUTES=${shellQuote(routes.join(" "))}`,
+    "shim_parent() { ip -o link show dev \"$SHIM\" | sed -n 's/^[0-9]*: [^@:]*@\\([^:]*\\):.*/\\1/p'; }",
+    "shim_is_macvlan() { ip -d -o link show dev \"$SHIM\" | grep -q ' macvlan mode bridge '; }",
+    "make_shim() {",
+    "  ip link add link \"$PARENT\" name \"$SHIM\" type macvlan mode bridge",
+    "  undo_push delete_shim",
+    "}",
+    "delete_shim() { if link_exists \"$SHIM\"; then ip link del dev \"$SHIM\"; fi; }",
+    "# Preflight: nothing changes on the host until these pass.",
+    "link_exists \"$PARENT\" || fail \"$SHIM: parent interface $PARENT does not exist\"",
+    "if link_exists \"$SHIM\" && ! recorded \"$BEFORE\" link=absent; then",
+    "  fail \"$SHIM exists and was not made by macvlan-overlay; refusing to change it\"",
+    "fi",
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  record \"$BEFORE\" link=absent",
+    "  say \"$SHIM: recorded previous state (link absent)\"",
+    "fi",
+    "if ! link_exists \"$SHIM\"; then",
+    "  make_shim",
+    "  say \"$SHIM: macvlan shim created on $PARENT\"",
+    "elif [ \"$(shim_parent)\" != \"$PARENT\" ] || ! shim_is_macvlan; then",
+    "  # A macvlan's parent cannot change: the shim is made again (only the host's own reach pauses).",
+    "  old_parent=$(shim_parent)",
+    "  ip link del dev \"$SHIM\"",
+    "  undo_push ip link add link \"$old_parent\" name \"$SHIM\" type macvlan mode bridge",
+    "  make_shim",
+    "  say \"$SHIM: made again on $PARENT (was on $old_parent)\"",
+    "else",
+    "  say \"$SHIM: exists on $PARENT\"",
+    "fi",
+    "for found in $(ip -o -4 addr show dev \"$SHIM\" | awk '{print $4}'); do",
+    "  [ \"$found\" != \"$ADDRESS\" ] || continue",
+    "  undo_push ip addr add \"$found\" dev \"$SHIM\"",
+    "  ip addr del \"$found\" dev \"$SHIM\"",
+    "  say \"$SHIM: address $found removed (no longer wanted)\"",
+    "done",
+    "if ip -o -4 addr show dev \"$SHIM\" | grep -qF \" inet $ADDRESS \"; then",
+    "  say \"$SHIM: address $ADDRESS already present\"",
+    "else",
+    "  undo_push ip addr del \"$ADDRESS\" dev \"$SHIM\"",
+    "  ip addr add \"$ADDRESS\" dev \"$SHIM\"",
+    "  say \"$SHIM: address $ADDRESS added\"",
+    "fi",
+    "if ip -o link show dev \"$SHIM\" | grep -q '[<,]UP[,>]'; then",
+    "  say \"$SHIM: already up\"",
+    "else",
+    "  undo_push ip link set dev \"$SHIM\" down",
+    "  ip link set dev \"$SHIM\" up",
+    "  say \"$SHIM: up\"",
+    "fi",
+    "# Routes through the shim are all ours: the unwanted go, the missing come.",
+    "for found in $(ip -4 route show dev \"$SHIM\" | awk '$1 ~ /^[0-9.]+(\\/32)?$/ {print $1}'); do",
+    "  found=${found%/32}",
+    "  case \" $ROUTES \" in *\" $found \"*) continue ;; esac",
+    "  undo_push ip route add \"$found/32\" dev \"$SHIM\"",
+    "  ip route del \"$found/32\" dev \"$SHIM\"",
+    "  say \"$SHIM: route to $found removed (no longer wanted)\"",
+    "done",
+    "for ip in $ROUTES; do",
+    "  if ip -4 route show dev \"$SHIM\" | awk '{print $1}' | grep -qxE \"$ip(/32)?\"; then",
+    "    say \"$SHIM: route to $ip present\"",
+    "  else",
+    "    undo_push ip route del \"$ip/32\" dev \"$SHIM\"",
+    "    ip route add \"$ip/32\" dev \"$SHIM\"",
+    "    say \"$SHIM: route to $ip added\"",
+    "  fi",
+    "done",
+    "commit",
+  ]);
+}
+
+/** The delete needs only the device (it reads the record), so a cleanup without state can render it. */
+export function renderHostShimDelete(device: string): string {
+  return joinScript([
+    ...common(device, `host shim ${device} (delete)`),
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  say \"$SHIM: no record of a create, left as it is\"",
+    "elif ! recorded \"$BEFORE\" link=absent; then",
+    "  say \"$SHIM: record does not say create made it, left as it is\"",
+    "elif link_exists \"$SHIM\"; then",
+    "  ip link del dev \"$SHIM\"",
+    "  say \"$SHIM: deleted with its address and routes (create made it)\"",
+    "else",
+    "  say \"$SHIM: already gone\"",
+    "fi",
+    "if [ -f \"$BEFORE\" ]; then",
+    "  forget \"$BEFORE\"",
+    "fi",
+    "release_state_dir",
+  ]);
+}
+
+export function renderHostShim(args: HostShimScriptArgs): HostScript {
+  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: renderHostShimDelete(args.device) };
+}
+
+/**
+ * The shim's boot fragment body (for `bootFragment(order, name, body)` in bootUnit.ts): the link,
+ * address, up and routes again after a reboot; each command tolerates what is already there.
+ */
+export function hostShimBootFragmentBody(args: HostShimScriptArgs): string {
+  const { parent, address } = args;
+  const shim = shellQuote(args.device);
+  return [
+    `ip link show dev ${shim} >/dev/null 2>&1 || ip link add link ${shellQuote(parent)} name ${shim} type macvlan mode bridge`,
+    `ip addr replace ${shellQuote(`${address}/32`)} dev ${shim}`,
+    `ip link set dev ${shim} up`,
+    ...[...new Set(args.containerIps ?? [])].sort().map((ip) => `ip route replace ${shellQuote(`${ip}/32`)} dev ${shim}`),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,91 @@
+// Cleanup without state: the plan read from a host's marks, and in a host sandbox the program's own
+// scripts deployed, their state forgotten, the host cleaned up by its marks alone, and the host equal
+// to its snapshot from before the deploy.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { renderHostShim, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
+import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
+import { cleanupPlan, describePlan, parseInventory, renderInventoryScript } from "./cleanup";
+
+const skip = sandboxUnavailableReason();
+
+test("a docker host's marks become steps in dependency order, each delete rendered for the recorded device", () => {
+  const inventory = parseInventory(
+    [
+      "record\tvlan-ens33.10.before", "record\tvlan-ens33.10.address", "record\tvlan-ens33.20.before",
+      "record\tpromisc-ens33.before", "record\tshim-mvo-shim10.before", "record\tcreated-dir_etc_sysconfig@vlan-ens33.10",
+      "container\tbbox20", "container\tbbox10", "network\tmac-net10",
+      "file\t/etc/sysconfig/network-scripts/ifcfg-ens33.10", "file\t/etc/sysconfig/network-scripts/ifcfg-ens33.30",
+      "unrelated line",
+    ].join("\n"),
+  );
+  const steps = cleanupPlan(inventory, "network-scripts");
+  assert.equal(
+    describePlan("host1", steps),
+    [
+      "## host1: 8 step(s)",
+      "  1. container bbox10 (labelled managed-by=macvlan-overlay)",
+      "  2. container bbox20 (labelled managed-by=macvlan-overlay)",
+      "  3. docker network mac-net10 (labelled managed-by=macvlan-overlay)",
+      "  4. host shim mvo-shim10: removed, as its records say",
+      "  5. vlan link ens33.10: restored as recorded (deleted if create made it)",
+      "  6. vlan link ens33.20: restored as recorded (deleted if create made it)",
+      "  7. vlan link ens33.30: no record: its address and files of ours only",
+      "  8. promiscuous mode on ens33: restored as recorded",
+    ].join("\n"),
+  );
+  assert.match(steps[0].script, /^docker rm -f -- 'bbox10'$/m);
+  assert.equal(steps[4].script, renderVlanSubinterface({ subinterface: { vlan: 10, parent: "ens33", device: "ens33.10" }, persistence: "network-scripts" }).delete);
+  assert.equal(steps[7].script, renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).delete);
+});
+
+test("a router's tagged rules are removed even without its record; nothing found is no step", () => {
+  const steps = cleanupPlan(parseInventory("rule\tnat -A POSTROUTING -o ens33.10 -m comment --comment macvlan-overlay -j MASQUERADE\n"), "none");
+  assert.deepEqual(steps.map((s) => s.description), ["router: 1 rule(s) tagged macvlan-overlay, ip_forward left as it is (no record)"]);
+  assert.equal(steps[0].script, renderNatRouter({ interfaces: [], masquerade: false }).delete);
+  assert.deepEqual(cleanupPlan(parseInventory(""), "none"), []);
+  assert.equal(describePlan("router", []), "## router: nothing of macvlan-overlay found");
+});
+
+function runScript(box: HostSandbox, script: string): string {
+  const result = box.run("sh -s", { input: script });
+  assert.equal(result.status, 0, `${script.split("\n")[1]}\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+test("deployed by the program's scripts, state forgotten, cleaned up by its marks: the host is as before", { skip }, () =>
+  withHostSandbox({}, (box) => {
+    box.primeFirewallTables();
+    // This machine's kernel has no 802.1Q: the trunk and its subinterfaces are veths the scripts adopt.
+    box.exec("ip link add ens33 type veth peer name ens33-peer && ip link add ens33.10 type veth peer name p10 && ip link add ens33.20 type veth peer name p20");
+    // Up before the snapshot: a link's first up gives it a qdisc for good, which no delete can undo.
+    box.exec("for l in ens33-peer p10 p20 ens33.10 ens33.20; do ip link set \"$l\" up; done");
+    const before = box.snapshot();
+
+    const persistence = "network-scripts";
+    runScript(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence }).create);
+    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 10, parent: "ens33", device: "ens33.10", address: { cidr: "172.18.0.1/24", address: "172.18.0.1", prefix: 24, network: "172.18.0.0" } }, persistence }).create);
+    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 20, parent: "ens33", device: "ens33.20", address: { cidr: "172.19.0.1/24", address: "172.19.0.1", prefix: 24, network: "172.19.0.0" } }, persistence }).create);
+    runScript(box, renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true }).create);
+    runScript(box, renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"] }).create);
+    const deployed = box.snapshot();
+    assert.notEqual(deployed, before);
+
+    // Only the host's own marks from here on: the scripts above are forgotten.
+    const inventory = parseInventory(runScript(box, renderInventoryScript()));
+    assert.deepEqual(inventory.files, ["/etc/sysctl.d/90-macvlan-overlay.conf", "/etc/sysconfig/network-scripts/ifcfg-ens33.10", "/etc/sysconfig/network-scripts/ifcfg-ens33.20"]);
+    assert.equal(inventory.rules.length, 6);
+    const steps = cleanupPlan(inventory, persistence);
+    assert.deepEqual(steps.map((s) => s.description), [
+      "host shim mvo-shim10: removed, as its records say",
+      "router: 6 rule(s) tagged macvlan-overlay, /etc/sysctl.d/90-macvlan-overlay.conf, ip_forward restored as recorded",
+      "vlan link ens33.10: restored as recorded (deleted if create made it)",
+      "vlan link ens33.20: restored as recorded (deleted if create made it)",
+      "promiscuous mode on ens33: restored as recorded",
+    ]);
+    for (const step of steps) runScript(box, step.script);
+
+    assert.equal(box.snapshot(), before);
+    assert.deepEqual(cleanupPlan(parseInventory(runScript(box, renderInventoryScript())), persistence), []);
+  }),
+);

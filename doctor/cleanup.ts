@@ -1,0 +1,154 @@
+// Cleanup without Pulumi state: what the program made on a host, found by its own marks (the scripts'
+// records in /var/lib/macvlan-overlay, rules tagged macvlan-overlay, files with the marker line,
+// containers and networks labelled managed-by=macvlan-overlay), and a plan that removes it by
+// running each resource's own delete script, which restores what its record says was there before.
+
+import {
+  IP_FORWARD_SYSCTL_FILE,
+  MANAGED_MARKER,
+  NETWORK_SCRIPTS_DIR,
+  RULE_COMMENT,
+  STATE_DIR,
+  joinScript,
+  prelude,
+  renderNatRouter,
+  renderPromiscuousMode,
+  renderVlanSubinterface,
+  shellQuote,
+} from "../components/scripts";
+import { renderHostShimDelete, shimDeviceOfRecord } from "../components/scripts/hostShim";
+import type { Persistence } from "../topology";
+
+/** The label the program puts on every container and network it makes. */
+export const MANAGED_LABEL = "managed-by=macvlan-overlay";
+
+/** What the inventory script found on one host. */
+export interface Inventory {
+  /** File names in STATE_DIR. */
+  readonly records: readonly string[];
+  readonly containers: readonly string[];
+  readonly networks: readonly string[];
+  /** Tagged iptables rules as `<table> <iptables -S line>`. */
+  readonly rules: readonly string[];
+  /** Files carrying the marker line (ifcfg files, the ip_forward sysctl file). */
+  readonly files: readonly string[];
+}
+
+/** One step of a cleanup: what it removes, and the script that does it (run as `sh -s`). */
+export interface CleanupStep {
+  readonly description: string;
+  readonly script: string;
+}
+
+/** Read-only: one tab-separated line per mark of ours found on the host. */
+export function renderInventoryScript(): string {
+  const tag = shellQuote(`--comment ${RULE_COMMENT}`);
+  const quotedTag = shellQuote(`--comment "${RULE_COMMENT}"`);
+  return joinScript([
+    ...prelude("cleanup: list what the program made on this host (changes nothing)", [], false),
+    `STATE_DIR=${shellQuote(STATE_DIR)}`,
+    `MARKER=${shellQuote(MANAGED_MARKER)}`,
+    "if [ -d \"$STATE_DIR\" ]; then",
+    "  for f in \"$STATE_DIR\"/* \"$STATE_DIR\"/.[!.]*; do",
+    "    [ -e \"$f\" ] || continue",
+    "    printf 'record\\t%s\\n' \"${f##*/}\"",
+    "  done",
+    "fi",
+    "if command -v docker >/dev/null 2>&1 && docker version >/dev/null 2>&1; then",
+    `  docker ps -a --filter label=${shellQuote(MANAGED_LABEL)} --format '{{.Names}}' | sed 's/^/container\\t/'`,
+    `  docker network ls --filter label=${shellQuote(MANAGED_LABEL)} --format '{{.Name}}' | sed 's/^/network\\t/'`,
+    "fi",
+    "if command -v iptables >/dev/null 2>&1; then",
+    "  for table in nat filter; do",
+    `    iptables -w -t "$table" -S 2>/dev/null | grep -F -e ${tag} -e ${quotedTag} | sed "s/^/rule\\t$table /" || true`,
+    "  done",
+    "fi",
+    `for f in ${shellQuote(IP_FORWARD_SYSCTL_FILE)} ${shellQuote(NETWORK_SCRIPTS_DIR)}/ifcfg-*; do`,
+    "  [ -f \"$f\" ] || continue",
+    "  first=; IFS= read -r first <\"$f\" || true",
+    "  [ \"$first\" != \"$MARKER\" ] || printf 'file\\t%s\\n' \"$f\"",
+    "done",
+  ]);
+}
+
+export function parseInventory(output: string): Inventory {
+  const of = (kind: string) =>
+    output
+      .split("\n")
+      .filter((line) => line.startsWith(`${kind}\t`))
+      .map((line) => line.slice(kind.length + 1))
+      .filter((value) => value !== "");
+  return { records: of("record"), containers: of("container"), networks: of("network"), rules: of("rule"), files: of("file") };
+}
+
+/** "ens33.10" → its parent and VLAN id, as the program names subinterfaces (`<trunk>.<id>`). */
+function subinterfaceOf(device: string): { vlan: number; parent: string; device: string } {
+  const cut = device.lastIndexOf(".");
+  const vlan = Number(device.slice(cut + 1));
+  return { vlan: Number.isInteger(vlan) && cut > 0 ? vlan : 0, parent: cut > 0 ? device.slice(0, cut) : device, device };
+}
+
+function sorted(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+/**
+ * The steps that remove everything in the inventory, dependents first: containers, networks, host
+ * shims, the router's rules and ip_forward, VLAN links (and their ifcfg files), promiscuous mode.
+ * Each host-side step is the resource's own delete script, rendered for the device its record names.
+ */
+export function cleanupPlan(inventory: Inventory, persistence: Persistence): CleanupStep[] {
+  const steps: CleanupStep[] = [];
+  const docker = (description: string, command: string): CleanupStep => ({
+    description,
+    script: joinScript([...prelude(`cleanup: ${description}`, [], false), command]),
+  });
+  for (const name of sorted(inventory.containers)) {
+    steps.push(docker(`container ${name} (labelled ${MANAGED_LABEL})`, `docker rm -f -- ${shellQuote(name)}`));
+  }
+  for (const name of sorted(inventory.networks)) {
+    steps.push(docker(`docker network ${name} (labelled ${MANAGED_LABEL})`, `docker network rm -- ${shellQuote(name)}`));
+  }
+
+  const records = new Set(inventory.records);
+  const matching = (pattern: RegExp) => [...records].map((r) => pattern.exec(r)?.[1]).filter((d): d is string => d !== undefined);
+
+  for (const device of sorted(inventory.records.map(shimDeviceOfRecord).filter((d): d is string => d !== undefined))) {
+    steps.push({ description: `host shim ${device}: removed, as its records say`, script: renderHostShimDelete(device) });
+  }
+
+  const sysctlFile = inventory.files.includes(IP_FORWARD_SYSCTL_FILE);
+  if (records.has("nat-router.before") || inventory.rules.length > 0 || sysctlFile) {
+    const what = [
+      `${inventory.rules.length} rule(s) tagged ${RULE_COMMENT}`,
+      ...(sysctlFile ? [IP_FORWARD_SYSCTL_FILE] : []),
+      records.has("nat-router.before") ? "ip_forward restored as recorded" : "ip_forward left as it is (no record)",
+    ];
+    // No interfaces: the delete then removes every tagged rule, whichever interfaces it names.
+    steps.push({ description: `router: ${what.join(", ")}`, script: renderNatRouter({ interfaces: [], masquerade: false }).delete });
+  }
+
+  const ifcfgPrefix = `${NETWORK_SCRIPTS_DIR}/ifcfg-`;
+  const vlanDevices = sorted([
+    ...matching(/^vlan-(.+)\.(?:before|address)$/),
+    ...inventory.files.filter((f) => f.startsWith(ifcfgPrefix)).map((f) => f.slice(ifcfgPrefix.length)),
+  ]);
+  for (const device of vlanDevices) {
+    const recorded = records.has(`vlan-${device}.before`);
+    steps.push({
+      description: `vlan link ${device}: ${recorded ? "restored as recorded (deleted if create made it)" : "no record: its address and files of ours only"}`,
+      script: renderVlanSubinterface({ subinterface: subinterfaceOf(device), persistence }).delete,
+    });
+  }
+
+  for (const trunk of sorted(matching(/^promisc-(.+)\.before$/))) {
+    steps.push({ description: `promiscuous mode on ${trunk}: restored as recorded`, script: renderPromiscuousMode({ trunkInterface: trunk, persistence }).delete });
+  }
+  return steps;
+}
+
+/** The plan as the doctor prints it before asking. */
+export function describePlan(host: string, steps: readonly CleanupStep[]): string {
+  if (steps.length === 0) return `## ${host}: nothing of macvlan-overlay found`;
+  return [`## ${host}: ${steps.length} step(s)`, ...steps.map((step, index) => `  ${index + 1}. ${step.description}`)].join("\n");
+}
