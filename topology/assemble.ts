@@ -4,7 +4,7 @@ import { broadcastOf, formatIpv4, formatIpv4Prefix, networkOf, parseIpv4Prefix, 
 import { vlanAddresses } from "./rules/rule";
 import { subinterfaceIds } from "./rules/names";
 import type { ShapedConfig, ShapedHost, Settings } from "./shape";
-import type { Container, Host, InterfaceAddress, Ipv4Cidr, Subinterface, Topology } from "./types";
+import type { Container, Host, InterfaceAddress, Ipv4Cidr, SshProxySettings, Subinterface, Topology } from "./types";
 
 export function assembleTopology(config: ShapedConfig): Topology {
   const settings = complete(config.settings);
@@ -16,6 +16,7 @@ export function assembleTopology(config: ShapedConfig): Topology {
       privateKeyFromConfig: settings.sshPrivateKey !== undefined,
       ...(settings.sshPrivateKeyFile === undefined ? {} : { privateKeyFile: settings.sshPrivateKeyFile }),
       ...(settings.sshKnownHostsFile === undefined ? {} : { knownHostsFile: settings.sshKnownHostsFile }),
+      ...(settings.sshProxy === undefined ? {} : { proxy: sshProxy(settings.sshProxy, settings.sshUser) }),
     },
     vlans: config.vlans
       .map(({ value }) => ({
@@ -59,6 +60,16 @@ function assembleHost(config: ShapedConfig, host: ShapedHost): Host {
     containers: host.containers.map(
       ({ value }): Container => ({ name: value.name, key: value.key ?? value.name, vlan: value.vlan, ip: value.ip, image: value.image }),
     ),
+    ...(host.value.hostKey === undefined ? {} : { hostKey: host.value.hostKey }),
+  };
+}
+
+function sshProxy(proxy: NonNullable<Settings["sshProxy"]>, sshUser: string): SshProxySettings {
+  return {
+    host: proxy.host,
+    port: proxy.port,
+    user: proxy.user ?? sshUser,
+    ...(proxy.hostKey === undefined ? {} : { hostKey: proxy.hostKey }),
   };
 }
 
