@@ -5,12 +5,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { describeRule, renderNatRouter, routerRules } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface NatRouterArgs {
-  /** How to reach the router host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the router host and who runs the scripts. */
+  session: HostSession;
   /** The router's VLAN subinterfaces ("ens33.10", "ens33.20"). */
   interfaces: readonly string[];
   /** MASQUERADE out of every interface (the NAT of the lab note, docs/lab-note.md); false forwards without NAT. */
@@ -34,7 +34,7 @@ export class NatRouter extends pulumi.ComponentResource {
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
     const script = renderNatRouter(ruleArgs);
     this.rules = routerRules(ruleArgs).map(describeRule);
-    this.command = hostCommand(`${name}/rules`, args.connection, script, {
+    this.command = hostCommand(`${name}/rules`, args.session, script, {
       parent: this,
       dependsOn: args.links,
       aliases: legacy("-rules"),

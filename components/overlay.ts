@@ -7,6 +7,7 @@ import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
+import type { PinnedHostKeys } from "./hostKeys";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { NatRouter } from "./natRouter";
 import { OverlayHost } from "./overlayHost";
@@ -21,6 +22,8 @@ export interface OverlayArgs {
   privateKey: pulumi.Input<string>;
   /** Folder that relative key and known_hosts paths are resolved against. */
   baseDir: string;
+  /** Every host's (and the bastion's) SSH key, read before any resource (components/hostKeys.ts). */
+  hostKeys: PinnedHostKeys;
   /** Which pings the connectivity check runs. Default: the linear plan (not all pairs). */
   probePlan?: ProbePlanOptions;
 }
@@ -46,6 +49,7 @@ export class Overlay extends pulumi.ComponentResource {
     const verified: pulumi.Resource[] = [];
     const fingerprints: pulumi.Input<string>[] = [topology.macvlanMode];
     const hostConnections = new Map<string, OverlayHost>();
+    const { hostKeys } = args;
 
     for (const host of topology.hosts) {
       const overlayHost = new OverlayHost(
@@ -54,6 +58,8 @@ export class Overlay extends pulumi.ComponentResource {
           host,
           ssh: topology.ssh,
           privateKey: args.privateKey,
+          hostKey: hostKeys.hosts.get(host.name)!,
+          ...(hostKeys.proxy === undefined ? {} : { proxyHostKey: hostKeys.proxy }),
           baseDir: args.baseDir,
           legacyProvider: legacy(legacyNames.dockerProvider(host)),
         },
@@ -74,7 +80,7 @@ export class Overlay extends pulumi.ComponentResource {
       const promisc = new PromiscuousMode(
         resourceNames.trunk(host.name),
         {
-          connection: overlayHost.connection,
+          session: overlayHost.session,
           trunkInterface: host.trunkInterface,
           persistence: topology.persistence,
           hostReady,
@@ -88,7 +94,7 @@ export class Overlay extends pulumi.ComponentResource {
         const link = new VlanSubinterface(
           resourceNames.vlan(host.name, subinterface.vlan),
           {
-            connection: overlayHost.connection,
+            session: overlayHost.session,
             subinterface,
             persistence: topology.persistence,
             promiscuous: promisc.command,
@@ -159,7 +165,7 @@ export class Overlay extends pulumi.ComponentResource {
         const router = new NatRouter(
           resourceNames.router(host.name),
           {
-            connection: overlayHost.connection,
+            session: overlayHost.session,
             interfaces: host.subinterfaces.map((s) => s.device),
             masquerade: topology.router.masquerade,
             links: links.map((link) => link.command),
@@ -178,7 +184,7 @@ export class Overlay extends pulumi.ComponentResource {
         const check = new ConnectivityCheck(
           resourceNames.check(host.name),
           {
-            connection: hostConnections.get(host.name)!.connection,
+            session: hostConnections.get(host.name)!.session,
             probes: connectivityProbes(topology, host.name, args.probePlan),
             verifies: verified,
             fingerprints,

@@ -5,12 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Persistence } from "../topology";
 import { renderPromiscuousMode } from "./scripts";
 import { hostCommand } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface PromiscuousModeArgs {
-  /** How to reach the host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the host and who runs the scripts. */
+  session: HostSession;
   /** The NIC carrying the VLANs ("ens33"); part of the command's name, so a new trunk is a new command. */
   trunkInterface: string;
   /** How host config survives a reboot. */
@@ -30,7 +30,7 @@ export class PromiscuousMode extends pulumi.ComponentResource {
     super("overlay:host:PromiscuousMode", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const script = renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence });
     this.trunkInterface = args.trunkInterface;
-    this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.connection, script, {
+    this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.session, script, {
       parent: this,
       dependsOn: args.hostReady,
       aliases: legacy("-promisc"),

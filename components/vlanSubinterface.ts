@@ -8,12 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Persistence, Subinterface } from "../topology";
 import { renderVlanSubinterface } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface VlanSubinterfaceArgs {
-  /** How to reach the host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the host and who runs the scripts. */
+  session: HostSession;
   /** The link, its parent and the host's address on it. */
   subinterface: Subinterface;
   /** How host config survives a reboot. */
@@ -43,7 +43,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     const script = renderVlanSubinterface({ subinterface, persistence: args.persistence });
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
-    this.command = hostCommand(`${name}/link/${subinterface.device}`, args.connection, script, {
+    this.command = hostCommand(`${name}/link/${subinterface.device}`, args.session, script, {
       parent: this,
       dependsOn: [args.promiscuous],
       aliases: legacy("-link"),

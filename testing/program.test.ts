@@ -355,7 +355,7 @@ describe("the key from secret config", () => {
   test("sshPrivateKey stays a secret in the connection and the Docker provider uses the agent", () => {
     const result = evaluate({
       stackFile: DEV_STACK,
-      cwd: fs.mkdtempSync(path.join(os.tmpdir(), "ovl-secretkey-")),
+      cwd: fakeProjectDir(),
       config: {
         "macvlan-overlay:sshPrivateKeyFile": null,
         "macvlan-overlay:sshPrivateKey": FAKE_KEY,
