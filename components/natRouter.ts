@@ -17,6 +17,8 @@ export interface NatRouterArgs {
   masquerade: boolean;
   /** The router's link commands: the rules name their devices. */
   links: pulumi.Resource[];
+  /** The host's boot unit command: with it, a boot fragment brings the rules back at boot. Default none. */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -32,11 +34,11 @@ export class NatRouter extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:router:NatRouter", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
-    const script = renderNatRouter(ruleArgs);
+    const script = renderNatRouter({ ...ruleArgs, boot: args.bootUnit !== undefined });
     this.rules = routerRules(ruleArgs).map(describeRule);
     this.command = hostCommand(`${name}/rules`, args.session, script, {
       parent: this,
-      dependsOn: args.links,
+      dependsOn: [...args.links, ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-rules"),
     });
     this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);

@@ -1,10 +1,11 @@
-// The whole overlay from a validated topology: per host its promiscuous trunk and VLAN
+// The whole overlay from a validated topology: per host its boot unit, promiscuous trunk and VLAN
 // subinterfaces; per docker host its Docker Engine check, macvlan networks and busybox containers;
 // the NAT router; and the connectivity check that runs once everything is up. Every edge the engine
 // must know (order, and what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
+import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
 import type { PinnedHostKeys } from "./hostKeys";
@@ -14,6 +15,7 @@ import { OverlayHost } from "./overlayHost";
 import { PromiscuousMode } from "./promiscuousMode";
 import { legacyAliasesFor, legacyNames, resourceNames } from "./resourceNames";
 import type { ProbeReport } from "./scripts";
+import { bootUnitWanted } from "./scripts/bootUnit";
 import { VlanSubinterface } from "./vlanSubinterface";
 
 export interface OverlayArgs {
@@ -77,6 +79,14 @@ export class Overlay extends pulumi.ComponentResource {
       };
       this.hosts[host.name] = summary;
 
+      const bootUnit = bootUnitWanted(topology.persistence)
+        ? new BootUnit(
+            resourceNames.bootUnit(host.name),
+            { session: overlayHost.session, trunkInterface: host.trunkInterface, hostReady },
+            { parent: overlayHost },
+          ).command
+        : undefined;
+
       const promisc = new PromiscuousMode(
         resourceNames.trunk(host.name),
         {
@@ -84,6 +94,7 @@ export class Overlay extends pulumi.ComponentResource {
           trunkInterface: host.trunkInterface,
           persistence: topology.persistence,
           hostReady,
+          bootUnit,
           legacy: legacy(legacyNames.trunk(host)),
         },
         { parent: overlayHost },
@@ -98,6 +109,7 @@ export class Overlay extends pulumi.ComponentResource {
             subinterface,
             persistence: topology.persistence,
             promiscuous: promisc.command,
+            bootUnit,
             legacy: legacy(legacyNames.vlan(host, subinterface.vlan)),
           },
           { parent: overlayHost },
@@ -169,6 +181,7 @@ export class Overlay extends pulumi.ComponentResource {
             interfaces: host.subinterfaces.map((s) => s.device),
             masquerade: topology.router.masquerade,
             links: links.map((link) => link.command),
+            bootUnit,
             legacy: legacy(legacyNames.router(host)),
           },
           { parent: overlayHost },

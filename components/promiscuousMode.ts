@@ -17,6 +17,8 @@ export interface PromiscuousModeArgs {
   persistence: Persistence;
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
+  /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -32,7 +34,7 @@ export class PromiscuousMode extends pulumi.ComponentResource {
     this.trunkInterface = args.trunkInterface;
     this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.session, script, {
       parent: this,
-      dependsOn: args.hostReady,
+      dependsOn: [...(args.hostReady ?? []), ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-promisc"),
     });
     this.registerOutputs({ trunkInterface: this.trunkInterface });

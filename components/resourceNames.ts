@@ -12,6 +12,7 @@ export const resourceNames = {
   dockerProvider: (host: string) => `${host}/docker`,
   dockerEngine: (host: string) => `${host}/docker-engine`,
   trunk: (host: string) => `${host}/trunk`,
+  bootUnit: (host: string) => `${host}/boot`,
   vlan: (host: string, vlan: number) => `${host}/vlan${vlan}`,
   macvlan: (host: string, network: string) => `${host}/network/${network}`,
   container: (host: string, key: string) => `${host}/container/${key}`,

@@ -20,6 +20,8 @@ export interface VlanSubinterfaceArgs {
   persistence: Persistence;
   /** The host's promiscuous-mode command, which the link needs first. */
   promiscuous: pulumi.Resource;
+  /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -45,7 +47,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     this.address = subinterface.address?.cidr;
     this.command = hostCommand(`${name}/link/${subinterface.device}`, args.session, script, {
       parent: this,
-      dependsOn: [args.promiscuous],
+      dependsOn: [args.promiscuous, ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-link"),
     });
     this.parentDevice = this.command.id.apply(() => subinterface.device);

@@ -226,11 +226,14 @@ describe("the dev stack under mocks", () => {
     const nameOf = (u: string) => u.split("::").pop()!;
     for (const host of ["host1", "host2", "router"]) {
       for (const vlan of [10, 20]) {
-        assert.deepEqual(deps(`${host}/vlan${vlan}/link/ens33.${vlan}`), [`${host}/trunk/promisc/ens33`]);
+        assert.deepEqual(deps(`${host}/vlan${vlan}/link/ens33.${vlan}`), [`${host}/boot/unit`, `${host}/trunk/promisc/ens33`]);
       }
     }
-    assert.deepEqual(deps("host1/trunk/promisc/ens33"), ["host1/docker-engine"]);
-    assert.deepEqual(deps("router/trunk/promisc/ens33"), []);
+    // Every concern writes its boot fragment after the boot unit exists and removes it before the unit's delete.
+    assert.deepEqual(deps("host1/boot/unit"), ["host1/docker-engine"]);
+    assert.deepEqual(deps("router/boot/unit"), []);
+    assert.deepEqual(deps("host1/trunk/promisc/ens33"), ["host1/boot/unit", "host1/docker-engine"]);
+    assert.deepEqual(deps("router/trunk/promisc/ens33"), ["router/boot/unit"]);
     for (const [host, containers] of [["host1", ["bbox10", "bbox20"]], ["host2", ["bbox30", "bbox40"]]] as const) {
       for (const [i, vlan] of [10, 20].entries()) {
         const network = `${host}/network/mac-net${vlan}/network`;
@@ -241,7 +244,7 @@ describe("the dev stack under mocks", () => {
         assert.deepEqual(propertyDeps(container, "networksAdvanced"), [`${host}/container/${containers[i]}/mac`, network].sort());
       }
     }
-    assert.deepEqual(deps("router/nat/rules"), ["router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"]);
+    assert.deepEqual(deps("router/nat/rules"), ["router/boot/unit", "router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"]);
     const verified = [
       ...["host1", "host2", "router"].flatMap((host) => ["router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"].map((n) => n.replace("router", host))),
       ...["host1", "host2"].flatMap((host) => [`${host}/network/mac-net10/network`, `${host}/network/mac-net20/network`]),
@@ -295,7 +298,7 @@ describe("the dev stack under mocks", () => {
 
   test("the SSH key is a secret in every connection and appears nowhere else", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
-    assert.equal(commands.length, 2 + 3 + 6 + 1 + 2);
+    assert.equal(commands.length, 2 + 3 + 3 + 6 + 1 + 2);
     for (const command of commands) {
       const connection = unwrapSecret(command.inputs.connection);
       assert.equal(connection.privateKey, FAKE_KEY);
