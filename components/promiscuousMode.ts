@@ -30,7 +30,7 @@ export class PromiscuousMode extends pulumi.ComponentResource {
   constructor(name: string, args: PromiscuousModeArgs, opts?: pulumi.ComponentResourceOptions) {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:PromiscuousMode", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
-    const script = renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence });
+    const script = renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence, boot: args.bootUnit !== undefined });
     this.trunkInterface = args.trunkInterface;
     this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.session, script, {
       parent: this,

@@ -42,7 +42,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:VlanSubinterface", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const { subinterface } = args;
-    const script = renderVlanSubinterface({ subinterface, persistence: args.persistence });
+    const script = renderVlanSubinterface({ subinterface, persistence: args.persistence, boot: args.bootUnit !== undefined });
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
     this.command = hostCommand(`${name}/link/${subinterface.device}`, args.session, script, {

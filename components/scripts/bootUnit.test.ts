@@ -129,6 +129,9 @@ test("a host's concerns write their fragments; after a 'reboot' the runner bring
         "ip link set ovlpeer1 up",
         "ip link add ens33.20 type veth peer name ovlpeer2",
         "ip link set ovlpeer2 up",
+        // Up before: a link's first up gives it a qdisc for good, which no delete could put back.
+        "ip link set ens33.10 up",
+        "ip link set ens33.20 up",
       ].join("\n"),
     );
     box.primeFirewallTables();
@@ -140,8 +143,8 @@ test("a host's concerns write their fragments; after a 'reboot' the runner bring
       address: { cidr: `192.168.${vlan}.${host}/24`, address: `192.168.${vlan}.${host}`, prefix: 24, network: `192.168.${vlan}.0` },
     });
     const unit = renderBootUnit(SPEC);
-    const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
-    const links = [10, 20].map((vlan) => renderVlanSubinterface({ subinterface: subinterface(vlan, 1), persistence: "network-scripts" }));
+    const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
+    const links = [10, 20].map((vlan) => renderVlanSubinterface({ subinterface: subinterface(vlan, 1), persistence: "network-scripts", boot: true }));
     const router = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
     const creates = [unit, promisc, ...links, router];
     for (const script of creates) box.exec(`sh -c ${shellQuote(script.create)}`);
@@ -178,15 +181,15 @@ test("a host's concerns write their fragments; after a 'reboot' the runner bring
   }),
 );
 
-test("with persistence none no fragment is written, and an update drops one an earlier version wrote", { skip }, () =>
+test("without the boot unit no fragment is written, and an update drops one an earlier version wrote", { skip }, () =>
   withHostSandbox({ extraDirs: DIRS }, (box) => {
     box.exec("ip link add ens33 type veth peer name ovlpeer0");
     box.primeFirewallTables();
     box.exec(`sh -c ${shellQuote(renderBootUnit(SPEC).create)}`);
-    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create)}`);
+    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true }).create)}`);
     assert.equal(box.exec(`ls ${BOOT_FRAGMENT_DIR}`), "10-promisc-ens33.sh\n");
-    const update = box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none" }).update)}`);
+    const update = box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", boot: false }).update)}`);
     assert.match(update, /10-promisc-ens33\.sh: removed \(no longer wanted\)/);
-    assert.equal(box.exec(`ls -A ${BOOT_FRAGMENT_DIR}`), "");
+    assert.equal(box.exec(`ls -A ${BOOT_FRAGMENT_DIR} 2>/dev/null || true`), "");
   }),
 );

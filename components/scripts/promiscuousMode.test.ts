@@ -6,7 +6,7 @@ import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../
 
 const skip = sandboxUnavailableReason();
 // The flag's own logic, without the boot fragment (bootUnit.test.ts runs the scripts with the boot unit).
-const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none" });
+const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
 
 function promiscuous(box: HostSandbox): boolean {
   const details = box.exec("ip -d link show dev ens33");
@@ -27,8 +27,8 @@ test("the state record lives in STATE_DIR, named for the interface", () => {
 });
 
 test("no distro file persists promisc: the boot unit brings it back, and without it the scripts say why", () => {
-  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create, /^# Brought back at boot by macvlan-overlay\.service/m);
-  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none" }).create, /^# Not persisted across reboots \(persistence none\)/m);
+  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true }).create, /^# Brought back at boot by macvlan-overlay\.service/m);
+  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create, /^# Not persisted across reboots \(persistence network-scripts\): ifcfg PROMISC=yes is unsupported on RHEL7\+/m);
   for (const persistence of ["network-scripts", "none"] as const) {
     assert.equal(persistenceBackend(persistence).persists.promiscuous, false);
     const rendered = renderPromiscuousMode({ trunkInterface: "ens33", persistence });

@@ -2,7 +2,7 @@
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";
-import { bootFragment, bootFragmentCommands, bootUnitWanted } from "./bootUnit";
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { managedFileFunctions } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
 import {
@@ -19,6 +19,8 @@ import {
 export interface PromiscuousModeScriptArgs {
   readonly trunkInterface: string;
   readonly persistence: Persistence;
+  /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 /** The record of the flag before the first create: one line, `promisc=on` or `promisc=off`. */
@@ -34,7 +36,7 @@ type Action = "create" | "update" | "delete" | "boot";
 
 function common(args: PromiscuousModeScriptArgs, action: Action): string[] {
   const backend = persistenceBackend(args.persistence);
-  const boot = bootUnitWanted(args.persistence);
+  const boot = args.boot === true;
   return [
     ...prelude(
       `promiscuous mode on ${args.trunkInterface} (${action})`,
@@ -57,13 +59,13 @@ export function promiscuousBootFragment(args: PromiscuousModeScriptArgs) {
 
 /** Create and update: the flag on (journalled, so a run that fails turns it back off), then the boot fragment. */
 function renderConverge(args: PromiscuousModeScriptArgs, action: "create" | "update"): string {
-  const fragment = bootFragmentCommands(promiscuousBootFragment(args), bootUnitWanted(args.persistence));
+  const fragment = bootFragmentCommands(promiscuousBootFragment(args), args.boot === true);
   return converge(args, action, fragment.write);
 }
 
 function converge(args: PromiscuousModeScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
   const backend = persistenceBackend(args.persistence);
-  const boot = bootUnitWanted(args.persistence);
+  const boot = args.boot === true;
   return joinScript([
     ...common(args, action),
     ...transactionTrap(),
@@ -102,7 +104,7 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "  say \"$IFACE: promisc already off\"",
     "fi",
     "forget \"$BEFORE\"",
-    ...(bootUnitWanted(args.persistence) ? bootFragmentCommands(promiscuousBootFragment(args), true).drop : []),
+    ...(args.boot === true ? bootFragmentCommands(promiscuousBootFragment(args), true).drop : []),
     "release_state_dir",
   ];
   return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };

@@ -3,7 +3,7 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
-import { bootFragment, bootFragmentCommands, bootUnitWanted } from "./bootUnit";
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { routeGuardFunctions } from "./routeGuard";
 import {
   dropFileCommands,
@@ -30,6 +30,8 @@ export { renderIfcfg } from "./persistence";
 export interface VlanSubinterfaceScriptArgs {
   readonly subinterface: Subinterface;
   readonly persistence: Persistence;
+  /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 /** Printed (after "<device>: ") when create made the 802.1Q link itself. */
@@ -131,7 +133,7 @@ function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | 
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const files = [...backend.vlanFiles(sub), ...filesOfOtherBackends(args)];
-  const boot = bootUnitWanted(args.persistence);
+  const boot = args.boot === true;
   return [
     ...prelude(
       `VLAN ${sub.vlan} subinterface ${sub.device} on ${sub.parent} (${action})`,
@@ -142,7 +144,7 @@ function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | 
     `ADDED=${stateFile(stateNames(sub.device).address)}`,
     ...stateFunctions(),
     ...(files.length > 0 || action !== "boot" ? managedFileFunctions() : []),
-    ...(files.length > 0 ? ifcfgReaderFunctions() : []),
+    ...(files.length > 0 ? ifcfgReaderFunctions(args.boot === true) : []),
     ...linkFunctions(),
   ];
 }
@@ -151,8 +153,8 @@ function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | 
  * After ifcfg files change: NetworkManager rereads its profiles (RHEL 8/9 read ifcfg files through
  * the ifcfg-rh plugin), and a host where nothing reads them is told so.
  */
-function ifcfgReaderFunctions(): string[] {
-  return [
+function ifcfgReaderFunctions(boot: boolean): string[] {
+  const reload = [
     "nm_running() { command -v nmcli >/dev/null 2>&1 && [ \"$(nmcli -t -f RUNNING general 2>/dev/null)\" = running ]; }",
     "reload_nm_profiles() {",
     "  if nm_running; then",
@@ -160,6 +162,12 @@ function ifcfgReaderFunctions(): string[] {
     "    say 'nmcli: connection profiles reloaded'",
     "  fi",
     "}",
+  ];
+  if (!boot) {
+    return reload;
+  }
+  return [
+    ...reload,
     "# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.",
     "ifcfg_read_here() {",
     `  [ -f ${shellQuote(`${NETWORK_SCRIPTS_DIR}/ifup-eth`)} ] && return 0`,
@@ -177,7 +185,7 @@ export function vlanBootFragment(args: VlanSubinterfaceScriptArgs) {
 }
 
 function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "update"): string {
-  return converge(args, action, bootFragmentCommands(vlanBootFragment(args), bootUnitWanted(args.persistence)).write);
+  return converge(args, action, bootFragmentCommands(vlanBootFragment(args), args.boot === true).write);
 }
 
 /**
@@ -257,9 +265,13 @@ function converge(args: VlanSubinterfaceScriptArgs, action: "create" | "update" 
       ...putFiles.map((line) => `  ${line}`),
       "fi",
       "reload_nm_profiles",
-      "if ! ifcfg_read_here; then",
-      `  say "$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin)${bootUnitWanted(args.persistence) ? "; macvlan-overlay.service brings the link back at boot" : ""}"`,
-      "fi",
+      ...(args.boot === true
+        ? [
+            "if ! ifcfg_read_here; then",
+            "  say \"$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot\"",
+            "fi",
+          ]
+        : []),
     );
   }
   if (sub.address) {
@@ -335,7 +347,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
     ...backend.vlanFiles(sub).flatMap((file) => dropFileCommands(file, recordOwner(sub.device))),
     ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, recordOwner(sub.device))),
     ...(backend.vlanFiles(sub).length > 0 ? ["reload_nm_profiles"] : []),
-    ...(bootUnitWanted(args.persistence) ? bootFragmentCommands(vlanBootFragment(args), true).drop : []),
+    ...(args.boot === true ? bootFragmentCommands(vlanBootFragment(args), true).drop : []),
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",

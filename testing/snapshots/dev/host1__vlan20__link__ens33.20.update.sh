@@ -333,7 +333,7 @@ else
   say "$DEVICE: up (was down)"
 fi
 ensure_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-20-vlan-ens33.20' 'created-dir_etc_macvlan-overlay_boot.d@'
-# shellcheck disable=SC2016 # the fragment's text: its $ expand when it runs at boot
+# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \ act when it runs at boot
 put_file '/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh' '# Managed by macvlan-overlay; removed by pulumi destroy.
 #!/bin/sh
 # macvlan-overlay: VLAN 20 subinterface ens33.20 on ens33 (boot)

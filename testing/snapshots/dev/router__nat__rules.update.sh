@@ -253,7 +253,7 @@ remove_ours_except 'filter' 'FORWARD' '-A FORWARD -i ens33.10 -o ens33.20 -m con
 -A FORWARD -i ens33.10 -o ens33.20 -m comment --comment macvlan-overlay -j ACCEPT
 -A FORWARD -i ens33.20 -o ens33.10 -m comment --comment macvlan-overlay -j ACCEPT'
 ensure_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-30-router' 'created-dir_etc_macvlan-overlay_boot.d@'
-# shellcheck disable=SC2016 # the fragment's text: its $ expand when it runs at boot
+# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \ act when it runs at boot
 put_file '/etc/macvlan-overlay/boot.d/30-router.sh' '# Managed by macvlan-overlay; removed by pulumi destroy.
 #!/bin/sh
 # macvlan-overlay: NAT router between the VLANs (boot)

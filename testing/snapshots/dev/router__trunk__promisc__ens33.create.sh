@@ -182,7 +182,7 @@ else
   say "$IFACE: promisc on (was off)"
 fi
 ensure_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-10-promisc-ens33' 'created-dir_etc_macvlan-overlay_boot.d@'
-# shellcheck disable=SC2016 # the fragment's text: its $ expand when it runs at boot
+# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \ act when it runs at boot
 put_file '/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh' '# Managed by macvlan-overlay; removed by pulumi destroy.
 #!/bin/sh
 # macvlan-overlay: promiscuous mode on ens33 (boot)
