@@ -131,7 +131,7 @@ describe("the dev stack under mocks", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
     const promisc = commands.filter((c) => c.name.includes("/promisc/")).map((c) => c.name).sort();
     assert.deepEqual(promisc, ["host1/trunk/promisc/ens33", "host2/trunk/promisc/ens33", "router/trunk/promisc/ens33"]);
-    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
+    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
     for (const name of promisc) {
       assert.equal(named(dev.resources, name).inputs.create, script.create);
       assert.equal(named(dev.resources, name).inputs.update, script.update);
@@ -152,7 +152,7 @@ describe("the dev stack under mocks", () => {
       "router/vlan20/link/ens33.20": seedSubinterface("ens33.20", 20, "172.19.0.1/24"),
     };
     for (const [name, subinterface] of Object.entries(seed)) {
-      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts" });
+      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts", boot: true });
       assert.equal(named(dev.resources, name).inputs.create, expected.create, name);
       assert.equal(named(dev.resources, name).inputs.update, expected.update, name);
       assert.equal(named(dev.resources, name).inputs.delete, expected.delete, name);
@@ -161,7 +161,7 @@ describe("the dev stack under mocks", () => {
 
   test("the router holds the seed's NAT and forwarding rules between ens33.10 and ens33.20", () => {
     const rules = named(dev.resources, "router/nat/rules");
-    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true });
+    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
     assert.equal(rules.inputs.create, expected.create);
     assert.equal(rules.inputs.update, expected.update);
     assert.equal(rules.inputs.delete, expected.delete);
@@ -208,7 +208,7 @@ describe("the dev stack under mocks", () => {
     const hostCommands = ofType(dev.resources, "command:remote:Command").filter(
       (c) => !c.name.endsWith("/check/ping") && !c.name.endsWith("/docker-engine"),
     );
-    assert.equal(hostCommands.length, 3 + 6 + 1);
+    assert.equal(hostCommands.length, 3 + 3 + 6 + 1);
     for (const command of hostCommands) {
       assert.equal(command.inputs.triggers, undefined, command.name);
       assert.equal(typeof command.inputs.update, "string", command.name);
