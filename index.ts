@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { Overlay } from "./components";
+import { pinnedHostKeys } from "./components/hostKeys";
 import { readProgramConfig } from "./config/pulumiConfig";
 import { renderMermaid } from "./diagram";
 import { formatProblems, parseTopology } from "./topology";
@@ -17,7 +18,10 @@ const topology = parsed.topology;
 
 const privateKey = config.privateKeySecret ?? readKeyFile(topology.ssh.privateKeyFile!);
 
-const overlay = new Overlay("overlay", { topology, privateKey, baseDir });
+// Read now, so a host without a pinned key stops the program before any resource registers.
+const hostKeys = pinnedHostKeys(topology, baseDir);
+
+const overlay = new Overlay("overlay", { topology, privateKey, baseDir, hostKeys });
 
 export const hosts = overlay.hosts;
 export const routerRules = overlay.routerRules;

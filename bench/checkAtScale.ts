@@ -44,7 +44,7 @@ export function checkConfig(containers: number): Record<string, unknown> {
     role: "router",
     vlanAddresses: Object.fromEntries(vlans.map((v) => [String(v.id), `${v.gateway}/20`])),
   });
-  return { sshPrivateKeyFile: "id_ed25519", vlans, hosts, router: { masquerade: true } };
+  return { sshPrivateKeyFile: "id_ed25519", sshKnownHostsFile: "known_hosts", vlans, hosts, router: { masquerade: true } };
 }
 
 /** Probes of the check's default plan: each container to its gateway, one container per other VLAN, the next host's on its own VLAN. */

@@ -58,5 +58,5 @@ export function scaleConfig(shape: ScaleShape): Record<string, unknown> {
     role: "router",
     vlanAddresses: Object.fromEntries(vlans.map((vlan) => [String(vlan.id), `${vlan.gateway}/16`])),
   });
-  return { sshPrivateKeyFile: "id_ed25519", vlans, hosts, router: { masquerade: true } };
+  return { sshPrivateKeyFile: "id_ed25519", sshKnownHostsFile: "known_hosts", vlans, hosts, router: { masquerade: true } };
 }

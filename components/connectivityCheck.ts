@@ -12,12 +12,13 @@ import {
   type ProbeReport,
   renderConnectivityCheck,
 } from "./scripts";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
+import { stdinScriptAsRoot } from "./scripts/privilege";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface ConnectivityCheckArgs {
-  /** How to reach the docker host the pings start from (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the docker host the pings start from, and who runs the check. */
+  session: HostSession;
   /** The pings, from this host's containers. */
   probes: readonly Probe[];
   /** Everything the check verifies (containers, networks, links, router rules): recorded dependencies. */
@@ -43,8 +44,8 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
     const check = new command.remote.Command(
       `${name}/ping`,
       {
-        connection: args.connection,
-        create: CONNECTIVITY_CHECK_COMMAND,
+        connection: args.session.connection,
+        create: args.session.sshUser === "root" ? CONNECTIVITY_CHECK_COMMAND : stdinScriptAsRoot(args.session),
         stdin: renderConnectivityCheck({ probes: args.probes }),
         addPreviousOutputInEnv: false,
         triggers: [verified],

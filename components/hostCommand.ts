@@ -4,7 +4,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import type { HostScript } from "./scripts";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
+import { runAsRoot } from "./scripts/privilege";
 
 export interface HostCommandOptions {
   parent: pulumi.Resource;
@@ -24,20 +25,16 @@ export interface HostCommandOptions {
  * those old values inert.
  * The previous output is not passed in the environment: it would travel as SSH Setenv, which sshd
  * refuses without AcceptEnv, and the scripts read the host's own state instead.
+ * A non-root SSH user runs each script through `sudo -n` (components/scripts/privilege.ts).
  */
-export function hostCommand(
-  name: string,
-  connection: pulumi.Input<HostConnection>,
-  script: HostScript,
-  options: HostCommandOptions,
-): command.remote.Command {
+export function hostCommand(name: string, session: HostSession, script: HostScript, options: HostCommandOptions): command.remote.Command {
   return new command.remote.Command(
     name,
     {
-      connection,
-      create: script.create,
-      update: script.update,
-      delete: script.delete,
+      connection: session.connection,
+      create: runAsRoot(script.create, session),
+      update: runAsRoot(script.update, session),
+      delete: runAsRoot(script.delete, session),
       addPreviousOutputInEnv: false,
     },
     {

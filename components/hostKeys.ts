@@ -2,6 +2,9 @@
 // `connection.hostKey` (one key, authorized_keys format) and accepts any key when it is unset.
 // The key comes from a per-host `hostKey` or from the host's entry in an OpenSSH known_hosts file.
 import { createHmac } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Topology } from "../topology";
 
 /** Key types in the order we prefer them when a host has several entries. */
 const KEY_PREFERENCE = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
@@ -88,4 +91,49 @@ export function hostKeyFromKnownHosts(text: string, file: string, address: strin
   };
   const best = [...usable].sort((a, b) => rank(a) - rank(b))[0];
   return `${best.keyType} ${best.key}`;
+}
+
+/** The key part of an OpenSSH public key line, without its comment: `"<type> <base64>"`. */
+export function publicKeyOnly(line: string): string {
+  return line.trim().split(/\s+/).slice(0, 2).join(" ");
+}
+
+/** Every SSH server's pinned key, as the remote commands check it. */
+export interface PinnedHostKeys {
+  /** By host name. */
+  readonly hosts: ReadonlyMap<string, string>;
+  /** The bastion's, when there is one. */
+  readonly proxy?: string;
+}
+
+/**
+ * Each host's key from its own `hostKey`, else from the known_hosts file (read once, now, at program
+ * time: a missing entry stops the program before any resource is registered).
+ */
+export function pinnedHostKeys(topology: Topology, baseDir: string): PinnedHostKeys {
+  const file = topology.ssh.knownHostsFile;
+  let text: string | undefined;
+  const fromFile = (address: string, port: number, owner: string): string => {
+    if (file === undefined) {
+      // Validation requires a hostKey wherever the file is not set.
+      throw new Error(`${owner}: no hostKey and no sshKnownHostsFile to pin its SSH key`);
+    }
+    if (text === undefined) {
+      const resolved = path.resolve(baseDir, file);
+      try {
+        text = fs.readFileSync(resolved, "utf8");
+      } catch (error) {
+        throw new Error(`sshKnownHostsFile ${file}: cannot read ${resolved}: ${(error as Error).message}`);
+      }
+    }
+    return hostKeyFromKnownHosts(text, file, address, port);
+  };
+  const hosts = new Map(
+    topology.hosts.map((host) => [host.name, host.hostKey !== undefined ? publicKeyOnly(host.hostKey) : fromFile(host.address, host.port, host.name)]),
+  );
+  const proxy = topology.ssh.proxy;
+  if (proxy === undefined) {
+    return { hosts };
+  }
+  return { hosts, proxy: proxy.hostKey !== undefined ? publicKeyOnly(proxy.hostKey) : fromFile(proxy.host, proxy.port, "sshProxy") };
 }

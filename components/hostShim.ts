@@ -6,11 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostShim as HostShimSpec } from "../topology";
 import { renderHostShim, withReapply } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 
 export interface HostShimArgs {
-  /** How to reach the host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the host (secret) and run scripts as root there. */
+  session: HostSession;
   /** The shim: device, VLAN link, address and the container IPs it routes to. */
   shim: HostShimSpec;
   /** The VLAN link command the shim sits on. */
@@ -33,7 +33,7 @@ export class HostShim extends pulumi.ComponentResource {
       args.reapply ?? 0,
     );
     this.device = shim.device;
-    this.command = hostCommand(`${name}/${shim.device}`, args.connection, script, { parent: this, dependsOn: [args.link] });
+    this.command = hostCommand(`${name}/${shim.device}`, args.session, script, { parent: this, dependsOn: [args.link] });
     this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
     this.registerOutputs({ device: this.device, address: shim.address });
   }

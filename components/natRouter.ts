@@ -5,12 +5,12 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { describeRule, renderNatRouter, routerRules, withReapply } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface NatRouterArgs {
-  /** How to reach the router host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the router host and who runs the scripts. */
+  session: HostSession;
   /** The router's VLAN subinterfaces ("ens33.10", "ens33.20"). */
   interfaces: readonly string[];
   /** MASQUERADE out of every interface (the NAT of the lab note, docs/lab-note.md); false forwards without NAT. */
@@ -19,6 +19,8 @@ export interface NatRouterArgs {
   links: pulumi.Resource[];
   /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
   reapply?: number;
+  /** The host's boot unit command: with it, a boot fragment brings the rules back at boot. Default none. */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -34,11 +36,11 @@ export class NatRouter extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:router:NatRouter", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const ruleArgs = { interfaces: args.interfaces, masquerade: args.masquerade };
-    const script = withReapply(renderNatRouter(ruleArgs), args.reapply ?? 0);
+    const script = withReapply(renderNatRouter({ ...ruleArgs, boot: args.bootUnit !== undefined }), args.reapply ?? 0);
     this.rules = routerRules(ruleArgs).map(describeRule);
-    this.command = hostCommand(`${name}/rules`, args.connection, script, {
+    this.command = hostCommand(`${name}/rules`, args.session, script, {
       parent: this,
-      dependsOn: args.links,
+      dependsOn: [...args.links, ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-rules"),
     });
     this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);

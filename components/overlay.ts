@@ -1,12 +1,14 @@
-// The whole overlay from a validated topology: per host its promiscuous trunk and VLAN
+// The whole overlay from a validated topology: per host its boot unit, promiscuous trunk and VLAN
 // subinterfaces; per docker host its Docker Engine check, macvlan networks and busybox containers;
 // the NAT router; and the connectivity check that runs once everything is up. Every edge the engine
 // must know (order, and what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
+import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck } from "./connectivityCheck";
+import type { PinnedHostKeys } from "./hostKeys";
 import { HostShim } from "./hostShim";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { NatRouter } from "./natRouter";
@@ -14,6 +16,7 @@ import { OverlayHost } from "./overlayHost";
 import { PromiscuousMode } from "./promiscuousMode";
 import { legacyAliasesFor, legacyNames, resourceNames } from "./resourceNames";
 import type { ProbeReport } from "./scripts";
+import { bootUnitWanted } from "./scripts/bootUnit";
 import { VlanSubinterface } from "./vlanSubinterface";
 
 export interface OverlayArgs {
@@ -22,6 +25,8 @@ export interface OverlayArgs {
   privateKey: pulumi.Input<string>;
   /** Folder that relative key and known_hosts paths are resolved against. */
   baseDir: string;
+  /** Every host's (and the bastion's) SSH key, read before any resource (components/hostKeys.ts). */
+  hostKeys: PinnedHostKeys;
   /** Which pings the connectivity check runs. Default: the linear plan (not all pairs). */
   probePlan?: ProbePlanOptions;
 }
@@ -48,6 +53,7 @@ export class Overlay extends pulumi.ComponentResource {
     const verified: pulumi.Resource[] = [];
     const fingerprints: pulumi.Input<string>[] = [topology.macvlanMode];
     const hostConnections = new Map<string, OverlayHost>();
+    const { hostKeys } = args;
 
     for (const host of topology.hosts) {
       const overlayHost = new OverlayHost(
@@ -56,6 +62,8 @@ export class Overlay extends pulumi.ComponentResource {
           host,
           ssh: topology.ssh,
           privateKey: args.privateKey,
+          hostKey: hostKeys.hosts.get(host.name)!,
+          ...(hostKeys.proxy === undefined ? {} : { proxyHostKey: hostKeys.proxy }),
           baseDir: args.baseDir,
           legacyProvider: legacy(legacyNames.dockerProvider(host)),
         },
@@ -73,14 +81,23 @@ export class Overlay extends pulumi.ComponentResource {
       };
       this.hosts[host.name] = summary;
 
+      const bootUnit = bootUnitWanted(topology.persistence)
+        ? new BootUnit(
+            resourceNames.bootUnit(host.name),
+            { session: overlayHost.session, trunkInterface: host.trunkInterface, hostReady },
+            { parent: overlayHost },
+          ).command
+        : undefined;
+
       const promisc = new PromiscuousMode(
         resourceNames.trunk(host.name),
         {
-          connection: overlayHost.connection,
+          session: overlayHost.session,
           trunkInterface: host.trunkInterface,
           persistence: topology.persistence,
           reapply: topology.reapply,
           hostReady,
+          bootUnit,
           legacy: legacy(legacyNames.trunk(host)),
         },
         { parent: overlayHost },
@@ -91,11 +108,12 @@ export class Overlay extends pulumi.ComponentResource {
         const link = new VlanSubinterface(
           resourceNames.vlan(host.name, subinterface.vlan),
           {
-            connection: overlayHost.connection,
+            session: overlayHost.session,
             subinterface,
             persistence: topology.persistence,
             reapply: topology.reapply,
             promiscuous: promisc.command,
+            bootUnit,
             legacy: legacy(legacyNames.vlan(host, subinterface.vlan)),
           },
           { parent: overlayHost },
@@ -164,7 +182,7 @@ export class Overlay extends pulumi.ComponentResource {
         const link = links.find((candidate) => candidate.device === shim.parent)!;
         const hostShim = new HostShim(
           resourceNames.shim(host.name, shim.vlan),
-          { connection: overlayHost.connection, shim, link: link.command, reapply: topology.reapply },
+          { session: overlayHost.session, shim, link: link.command, reapply: topology.reapply },
           { parent: overlayHost },
         );
         verified.push(hostShim.command);
@@ -175,11 +193,12 @@ export class Overlay extends pulumi.ComponentResource {
         const router = new NatRouter(
           resourceNames.router(host.name),
           {
-            connection: overlayHost.connection,
+            session: overlayHost.session,
             interfaces: host.subinterfaces.map((s) => s.device),
             masquerade: topology.router.masquerade,
             reapply: topology.reapply,
             links: links.map((link) => link.command),
+            bootUnit,
             legacy: legacy(legacyNames.router(host)),
           },
           { parent: overlayHost },
@@ -195,7 +214,7 @@ export class Overlay extends pulumi.ComponentResource {
         const check = new ConnectivityCheck(
           resourceNames.check(host.name),
           {
-            connection: hostConnections.get(host.name)!.connection,
+            session: hostConnections.get(host.name)!.session,
             probes: connectivityProbes(topology, host.name, args.probePlan),
             verifies: verified,
             fingerprints,

@@ -1,20 +1,32 @@
-// A host of the overlay: how to reach it over SSH, and (for docker hosts) its own Docker provider
-// speaking to the host's dockerd over ssh://. It changes nothing on the host by itself.
+// A host of the overlay: how to reach it over SSH (its pinned key, the bastion, the user scripts run
+// as), and (for docker hosts) its own Docker provider speaking to the host's dockerd over ssh://.
+// It changes nothing on the host by itself.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { Host, SshSettings } from "../topology";
 import { renderDockerEngineCheck } from "./scripts";
+import { runAsRoot, type ScriptRunner } from "./scripts/privilege";
+import { proxyCommandOptions } from "./sshProxy";
 import { type LegacyAliases, noLegacyAliases, resourceNames } from "./resourceNames";
 
 export type HostConnection = command.types.input.remote.ConnectionArgs;
+
+/** What every command on a host needs: the connection (secret) and who runs its scripts. */
+export interface HostSession extends ScriptRunner {
+  readonly connection: pulumi.Output<HostConnection>;
+}
 
 export interface OverlayHostArgs {
   host: Host;
   ssh: SshSettings;
   /** The private key text; kept a secret from config to connection. */
   privateKey: pulumi.Input<string>;
+  /** The host's SSH public key ("ssh-ed25519 AAAA..."): the connection accepts no other. */
+  hostKey: string;
+  /** The bastion's SSH public key; only with `ssh.proxy`. */
+  proxyHostKey?: string;
   /** Folder relative key and known_hosts paths are resolved against (the project folder). */
   baseDir: string;
   /** Aliases to the Docker provider's name before stable identities. Default none. */
@@ -24,6 +36,8 @@ export interface OverlayHostArgs {
 export class OverlayHost extends pulumi.ComponentResource {
   /** Secret: it carries the private key. */
   public readonly connection: pulumi.Output<HostConnection>;
+  /** The connection and the user and host name scripts run with. */
+  public readonly session: HostSession;
   /** Only on docker hosts. */
   public readonly dockerProvider?: docker.Provider;
   /**
@@ -42,8 +56,21 @@ export class OverlayHost extends pulumi.ComponentResource {
         port: host.port,
         user: ssh.user,
         privateKey,
+        hostKey: args.hostKey,
+        ...(ssh.proxy === undefined
+          ? {}
+          : {
+              proxy: {
+                host: ssh.proxy.host,
+                port: ssh.proxy.port,
+                user: ssh.proxy.user,
+                privateKey,
+                ...(args.proxyHostKey === undefined ? {} : { hostKey: args.proxyHostKey }),
+              },
+            }),
       })),
     );
+    this.session = { connection: this.connection, sshUser: ssh.user, hostName: host.name };
 
     if (host.role === "docker") {
       this.dockerProvider = new docker.Provider(
@@ -56,7 +83,7 @@ export class OverlayHost extends pulumi.ComponentResource {
       );
       this.dockerEngine = new command.remote.Command(
         resourceNames.dockerEngine(host.name),
-        { connection: this.connection, create: renderDockerEngineCheck(), addPreviousOutputInEnv: false },
+        { connection: this.connection, create: runAsRoot(renderDockerEngineCheck(), this.session), addPreviousOutputInEnv: false },
         { parent: this },
       );
     }
@@ -72,9 +99,15 @@ export function dockerSshUrl(host: Host, ssh: SshSettings): string {
 
 /**
  * Flags for the ssh client the Docker provider runs. A key given as config text cannot be handed
- * to ssh as a file, so that case relies on the user's ssh-agent (documented in the README).
+ * to ssh as a file, so that case relies on the user's ssh-agent (documented in the README). With a
+ * bastion, the hop is a ProxyCommand ssh with the same flags.
  */
 export function dockerSshOptions(ssh: SshSettings, baseDir: string): string[] {
+  const options = directSshOptions(ssh, baseDir);
+  return ssh.proxy === undefined ? options : [...options, ...proxyCommandOptions(ssh.proxy, options)];
+}
+
+function directSshOptions(ssh: SshSettings, baseDir: string): string[] {
   const options = ["-o", "BatchMode=yes"];
   if (ssh.privateKeyFile !== undefined) {
     options.push("-o", "IdentitiesOnly=yes", "-i", path.resolve(baseDir, ssh.privateKeyFile));

@@ -5,12 +5,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Persistence } from "../topology";
 import { renderPromiscuousMode, withReapply } from "./scripts";
 import { hostCommand } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface PromiscuousModeArgs {
-  /** How to reach the host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the host and who runs the scripts. */
+  session: HostSession;
   /** The NIC carrying the VLANs ("ens33"); part of the command's name, so a new trunk is a new command. */
   trunkInterface: string;
   /** How host config survives a reboot. */
@@ -19,6 +19,8 @@ export interface PromiscuousModeArgs {
   hostReady?: pulumi.Resource[];
   /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
   reapply?: number;
+  /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -30,11 +32,11 @@ export class PromiscuousMode extends pulumi.ComponentResource {
   constructor(name: string, args: PromiscuousModeArgs, opts?: pulumi.ComponentResourceOptions) {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:PromiscuousMode", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
-    const script = withReapply(renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence }), args.reapply ?? 0);
+    const script = withReapply(renderPromiscuousMode({ trunkInterface: args.trunkInterface, persistence: args.persistence, boot: args.bootUnit !== undefined }), args.reapply ?? 0);
     this.trunkInterface = args.trunkInterface;
-    this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.connection, script, {
+    this.command = hostCommand(`${name}/promisc/${args.trunkInterface}`, args.session, script, {
       parent: this,
-      dependsOn: args.hostReady,
+      dependsOn: [...(args.hostReady ?? []), ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-promisc"),
     });
     this.registerOutputs({ trunkInterface: this.trunkInterface });

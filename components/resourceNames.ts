@@ -12,6 +12,7 @@ export const resourceNames = {
   dockerProvider: (host: string) => `${host}/docker`,
   dockerEngine: (host: string) => `${host}/docker-engine`,
   trunk: (host: string) => `${host}/trunk`,
+  bootUnit: (host: string) => `${host}/boot`,
   vlan: (host: string, vlan: number) => `${host}/vlan${vlan}`,
   shim: (host: string, vlan: number) => `${host}/vlan${vlan}/shim`,
   macvlan: (host: string, network: string) => `${host}/network/${network}`,

@@ -8,12 +8,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Persistence, Subinterface } from "../topology";
 import { renderVlanSubinterface, withReapply } from "./scripts";
 import { hostCommand, textDigest } from "./hostCommand";
-import type { HostConnection } from "./overlayHost";
+import type { HostSession } from "./overlayHost";
 import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
 
 export interface VlanSubinterfaceArgs {
-  /** How to reach the host (secret). */
-  connection: pulumi.Input<HostConnection>;
+  /** How to reach the host and who runs the scripts. */
+  session: HostSession;
   /** The link, its parent and the host's address on it. */
   subinterface: Subinterface;
   /** How host config survives a reboot. */
@@ -22,6 +22,8 @@ export interface VlanSubinterfaceArgs {
   promiscuous: pulumi.Resource;
   /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
   reapply?: number;
+  /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
+  bootUnit?: pulumi.Resource;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
 }
@@ -42,12 +44,12 @@ export class VlanSubinterface extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:host:VlanSubinterface", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     const { subinterface } = args;
-    const script = withReapply(renderVlanSubinterface({ subinterface, persistence: args.persistence }), args.reapply ?? 0);
+    const script = withReapply(renderVlanSubinterface({ subinterface, persistence: args.persistence, boot: args.bootUnit !== undefined }), args.reapply ?? 0);
     this.device = subinterface.device;
     this.address = subinterface.address?.cidr;
-    this.command = hostCommand(`${name}/link/${subinterface.device}`, args.connection, script, {
+    this.command = hostCommand(`${name}/link/${subinterface.device}`, args.session, script, {
       parent: this,
-      dependsOn: [args.promiscuous],
+      dependsOn: [args.promiscuous, ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-link"),
     });
     this.parentDevice = this.command.id.apply(() => subinterface.device);

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import type { EvaluateOptions, Evaluation } from "../testing/programHarness";
+import { FAKE_KNOWN_HOSTS } from "../testing/stackEvaluation";
 
 // Compiled to dist/config/; the program runs in a child process, as `pulumi up` would run it.
 const DEV_STACK = path.join(__dirname, "..", "..", "Pulumi.dev.yaml");
@@ -22,7 +23,7 @@ function project(stack: string, edit: (text: string) => string): { cwd: string; 
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-project-"));
   fs.mkdirSync(path.join(cwd, ".lab"));
   fs.writeFileSync(path.join(cwd, ".lab", "id_ed25519"), KEY_TEXT, { mode: 0o600 });
-  fs.writeFileSync(path.join(cwd, ".lab", "known_hosts"), "");
+  fs.writeFileSync(path.join(cwd, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
   const stackFile = path.join(cwd, `Pulumi.${stack}.yaml`);
   fs.writeFileSync(stackFile, edit(fs.readFileSync(DEV_STACK, "utf8")));
   return { cwd, stackFile };
@@ -50,7 +51,7 @@ test("a secret under a misspelt key is named but never shown", () => {
   assert.equal(
     result.error,
     "invalid stack configuration:\nsshPrivatekey (secret): is not a known key (known: trunkInterface, persistence, sshUser, " +
-      "sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, vlans, hosts, router, macvlanMode, verify, reapply)",
+      "sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
   );
   assert.ok(!result.error?.includes("c2VjcmV0"), "the key text appears in the error");
   assert.deepEqual(result.resources, []);

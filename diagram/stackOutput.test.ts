@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { readStackConfig } from "../config/stackFile";
+import { FAKE_KNOWN_HOSTS } from "../testing/stackEvaluation";
 import { evaluateProgram } from "../testing/programHarness";
 import { parseTopology } from "../topology";
 import { renderMermaid } from "./index";
@@ -18,6 +19,7 @@ test("the program's stack output `diagram` is the dev stack's Mermaid text", asy
   try {
     fs.mkdirSync(path.join(project, ".lab"));
     fs.writeFileSync(path.join(project, ".lab", "id_ed25519"), "not a real key\n", { mode: 0o600 });
+    fs.writeFileSync(path.join(project, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
     const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: project });
     assert.equal(evaluation.error, undefined);
 

@@ -16,6 +16,7 @@ const skip = sandboxUnavailableReason();
 function devTopology(): Topology {
   const parsed = parseTopology({
     sshPrivateKeyFile: "k",
+    sshKnownHostsFile: "known_hosts",
     vlans: [
       { id: 10, network: "mac-net10", subnet: "172.18.0.0/24", gateway: "172.18.0.1" },
       { id: 20, network: "mac-net20", subnet: "172.19.0.0/24", gateway: "172.19.0.1" },

@@ -53,6 +53,8 @@ export function snapshot(host: HostName): string {
       "echo '## iptables-save'; iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]/[-]/'",
       "echo '## ip_forward'; sysctl -n net.ipv4.ip_forward",
       "echo '## files'; for f in $(find /etc/sysconfig /etc/sysctl.d /var/lib/macvlan-overlay -print 2>/dev/null | sort); do echo \"$f\"; if [ -f \"$f\" ]; then cat \"$f\"; fi; done",
+      // The boot unit's files; of systemd's folder only the names (the machine's own units sit there too).
+      "echo '## units'; find /etc/systemd/system /etc/macvlan-overlay -print 2>/dev/null | sort",
       docker,
     ].join("\n"),
   );

@@ -1,8 +1,9 @@
 #!/bin/sh
 # PID 1 of a lab host: a User-Mode Linux guest whose root is the machine's / read-only (hostfs).
 # It plays a host's boot: modules, its own disk under /etc, /var/lib and /root (so what is written
-# there survives a reboot), the trunk renamed to ens33 with the management address, then sshd and,
-# on a Docker host, dockerd. Ctrl-Alt-Del (lab.sh sends it with uml_mconsole) shuts down cleanly.
+# there survives a reboot), the trunk renamed to ens33 with the management address, the enabled
+# systemd units ordered before docker.service (the program's boot unit), then sshd and, on a Docker
+# host, dockerd. Ctrl-Alt-Del (lab.sh sends it with uml_mconsole) shuts down cleanly.
 # The kernel passes unknown command-line words as the environment: LAB_HOST, LAB_ROLE, LAB_ADDR
 # (address/prefix), LAB_DIR (the lab's folder on the machine), LAB_TRUNK, LAB_ENGINE.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -71,6 +72,24 @@ network() {
   for f in /etc/sysctl.d/*.conf; do [ ! -f "$f" ] || sysctl -q -p "$f"; done
 }
 
+# No systemd here: what it would run before docker.service, this does — the ExecStart of each unit
+# enabled in an /etc/systemd/system/*.wants folder whose [Unit] says Before=docker.service, in name
+# order (the program installs one such unit; the machine's own /etc has none).
+run_boot_units() {
+  for link in /etc/systemd/system/*.wants/*.service; do
+    [ -e "$link" ] || continue
+    unit=$(readlink -f "$link")
+    grep -q '^Before=.*docker\.service' "$unit" || continue
+    exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+    say "unit ${link##*/}: $exec_start"
+    if sh -c "$exec_start" >>/run/boot-units.log 2>&1; then
+      say "unit ${link##*/}: done"
+    else
+      say "unit ${link##*/}: failed (see /run/boot-units.log)"
+    fi
+  done
+}
+
 start_sshd() {
   mkdir -p /run/sshd
   /usr/sbin/sshd -f "$HOST_DIR/sshd_config" -E /run/sshd.log
@@ -126,6 +145,7 @@ legacy_iptables
 say "iptables legacy"
 network
 say "network"
+run_boot_units
 start_sshd
 start_dockerd
 trap shutdown_guest INT TERM

@@ -13,7 +13,7 @@ import { firstMissingCommand, skipBecause } from "./prerequisites";
 import { shellQuote } from "../components/scripts/shell";
 
 /** Directories each sandbox covers with its own empty tmpfs. */
-export const SANDBOX_DIRS: readonly string[] = ["/etc/sysconfig", "/etc/sysctl.d", "/var/lib/macvlan-overlay", "/run"];
+export const SANDBOX_DIRS: readonly string[] = ["/etc/sysconfig", "/etc/sysctl.d", "/etc/macvlan-overlay", "/etc/systemd/system", "/var/lib/macvlan-overlay", "/run"];
 
 /** Prefix of every sandbox's network namespace name (and scratch folder). */
 export const SANDBOX_PREFIX = "ovd-";
@@ -182,7 +182,7 @@ function checked(command: string, args: readonly string[]): string {
 
 export async function openHostSandbox(options: SandboxOptions = {}): Promise<HostSandbox> {
   const name = `${SANDBOX_PREFIX}${randomBytes(5).toString("hex")}`;
-  const dirs = [...SANDBOX_DIRS, ...(options.extraDirs ?? [])];
+  const dirs = [...new Set([...SANDBOX_DIRS, ...(options.extraDirs ?? [])])];
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), SANDBOX_PREFIX));
   let holder: ChildProcess | undefined;
   let netnsAdded = false;

@@ -131,7 +131,7 @@ describe("the dev stack under mocks", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
     const promisc = commands.filter((c) => c.name.includes("/promisc/")).map((c) => c.name).sort();
     assert.deepEqual(promisc, ["host1/trunk/promisc/ens33", "host2/trunk/promisc/ens33", "router/trunk/promisc/ens33"]);
-    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
+    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
     for (const name of promisc) {
       assert.equal(named(dev.resources, name).inputs.create, script.create);
       assert.equal(named(dev.resources, name).inputs.update, script.update);
@@ -152,7 +152,7 @@ describe("the dev stack under mocks", () => {
       "router/vlan20/link/ens33.20": seedSubinterface("ens33.20", 20, "172.19.0.1/24"),
     };
     for (const [name, subinterface] of Object.entries(seed)) {
-      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts" });
+      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts", boot: true });
       assert.equal(named(dev.resources, name).inputs.create, expected.create, name);
       assert.equal(named(dev.resources, name).inputs.update, expected.update, name);
       assert.equal(named(dev.resources, name).inputs.delete, expected.delete, name);
@@ -161,7 +161,7 @@ describe("the dev stack under mocks", () => {
 
   test("the router holds the seed's NAT and forwarding rules between ens33.10 and ens33.20", () => {
     const rules = named(dev.resources, "router/nat/rules");
-    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true });
+    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
     assert.equal(rules.inputs.create, expected.create);
     assert.equal(rules.inputs.update, expected.update);
     assert.equal(rules.inputs.delete, expected.delete);
@@ -208,7 +208,7 @@ describe("the dev stack under mocks", () => {
     const hostCommands = ofType(dev.resources, "command:remote:Command").filter(
       (c) => !c.name.endsWith("/check/ping") && !c.name.endsWith("/docker-engine"),
     );
-    assert.equal(hostCommands.length, 3 + 6 + 1);
+    assert.equal(hostCommands.length, 3 + 3 + 6 + 1);
     for (const command of hostCommands) {
       assert.equal(command.inputs.triggers, undefined, command.name);
       assert.equal(typeof command.inputs.update, "string", command.name);
@@ -226,11 +226,14 @@ describe("the dev stack under mocks", () => {
     const nameOf = (u: string) => u.split("::").pop()!;
     for (const host of ["host1", "host2", "router"]) {
       for (const vlan of [10, 20]) {
-        assert.deepEqual(deps(`${host}/vlan${vlan}/link/ens33.${vlan}`), [`${host}/trunk/promisc/ens33`]);
+        assert.deepEqual(deps(`${host}/vlan${vlan}/link/ens33.${vlan}`), [`${host}/boot/unit`, `${host}/trunk/promisc/ens33`]);
       }
     }
-    assert.deepEqual(deps("host1/trunk/promisc/ens33"), ["host1/docker-engine"]);
-    assert.deepEqual(deps("router/trunk/promisc/ens33"), []);
+    // Every concern writes its boot fragment after the boot unit exists and removes it before the unit's delete.
+    assert.deepEqual(deps("host1/boot/unit"), ["host1/docker-engine"]);
+    assert.deepEqual(deps("router/boot/unit"), []);
+    assert.deepEqual(deps("host1/trunk/promisc/ens33"), ["host1/boot/unit", "host1/docker-engine"]);
+    assert.deepEqual(deps("router/trunk/promisc/ens33"), ["router/boot/unit"]);
     for (const [host, containers] of [["host1", ["bbox10", "bbox20"]], ["host2", ["bbox30", "bbox40"]]] as const) {
       for (const [i, vlan] of [10, 20].entries()) {
         const network = `${host}/network/mac-net${vlan}/network`;
@@ -241,7 +244,7 @@ describe("the dev stack under mocks", () => {
         assert.deepEqual(propertyDeps(container, "networksAdvanced"), [`${host}/container/${containers[i]}/mac`, network].sort());
       }
     }
-    assert.deepEqual(deps("router/nat/rules"), ["router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"]);
+    assert.deepEqual(deps("router/nat/rules"), ["router/boot/unit", "router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"]);
     const verified = [
       ...["host1", "host2", "router"].flatMap((host) => ["router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20"].map((n) => n.replace("router", host))),
       ...["host1", "host2"].flatMap((host) => [`${host}/network/mac-net10/network`, `${host}/network/mac-net20/network`]),
@@ -295,7 +298,7 @@ describe("the dev stack under mocks", () => {
 
   test("the SSH key is a secret in every connection and appears nowhere else", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
-    assert.equal(commands.length, 2 + 3 + 6 + 1 + 2);
+    assert.equal(commands.length, 2 + 3 + 3 + 6 + 1 + 2);
     for (const command of commands) {
       const connection = unwrapSecret(command.inputs.connection);
       assert.equal(connection.privateKey, FAKE_KEY);
@@ -355,7 +358,7 @@ describe("the key from secret config", () => {
   test("sshPrivateKey stays a secret in the connection and the Docker provider uses the agent", () => {
     const result = evaluate({
       stackFile: DEV_STACK,
-      cwd: fs.mkdtempSync(path.join(os.tmpdir(), "ovl-secretkey-")),
+      cwd: fakeProjectDir(),
       config: {
         "macvlan-overlay:sshPrivateKeyFile": null,
         "macvlan-overlay:sshPrivateKey": FAKE_KEY,

@@ -9,6 +9,10 @@ import type { EvaluateOptions, Evaluation } from "./programHarness";
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
 export const FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nbWFjdmxhbi1vdmVybGF5LXRlc3Qta2V5\n-----END OPENSSH PRIVATE KEY-----\n";
+/** A fake ed25519 host key the fake known_hosts pins for every dev stack host. */
+export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyOfTheDevStackUnderMocks000000";
+/** Every lab management address on any port, with the fake key (tests move the router's SSH port). */
+export const FAKE_KNOWN_HOSTS = `10.213.70.*,[10.213.70.*]:* ${FAKE_HOST_KEY}\n`;
 const CLI = path.join(__dirname, "evaluateCli.js");
 
 export function evaluate(options: Omit<EvaluateOptions, "cwd"> & { cwd?: string }): Evaluation {
@@ -24,7 +28,7 @@ export function fakeProjectDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-project-"));
   fs.mkdirSync(path.join(dir, ".lab"));
   fs.writeFileSync(path.join(dir, ".lab", "id_ed25519"), FAKE_KEY, { mode: 0o600 });
-  fs.writeFileSync(path.join(dir, ".lab", "known_hosts"), "");
+  fs.writeFileSync(path.join(dir, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
   return dir;
 }
 

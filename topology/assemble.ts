@@ -4,7 +4,7 @@ import { broadcastOf, formatIpv4, formatIpv4Prefix, networkOf, parseIpv4Prefix, 
 import { vlanAddresses } from "./rules/rule";
 import { subinterfaceIds } from "./rules/names";
 import type { ShapedConfig, ShapedHost, Settings } from "./shape";
-import type { Container, Host, HostShim, InterfaceAddress, Ipv4Cidr, Subinterface, Topology } from "./types";
+import type { Container, Host, HostShim, InterfaceAddress, Ipv4Cidr, SshProxySettings, Subinterface, Topology } from "./types";
 import { hostShimDevice } from "./hostShimName";
 
 export function assembleTopology(config: ShapedConfig): Topology {
@@ -17,6 +17,7 @@ export function assembleTopology(config: ShapedConfig): Topology {
       privateKeyFromConfig: settings.sshPrivateKey !== undefined,
       ...(settings.sshPrivateKeyFile === undefined ? {} : { privateKeyFile: settings.sshPrivateKeyFile }),
       ...(settings.sshKnownHostsFile === undefined ? {} : { knownHostsFile: settings.sshKnownHostsFile }),
+      ...(settings.sshProxy === undefined ? {} : { proxy: sshProxy(settings.sshProxy, settings.sshUser) }),
     },
     vlans: config.vlans
       .map(({ value }) => ({
@@ -71,6 +72,16 @@ function assembleHost(config: ShapedConfig, host: ShapedHost): Host {
     subinterfaces,
     containers,
     shims,
+    ...(host.value.hostKey === undefined ? {} : { hostKey: host.value.hostKey }),
+  };
+}
+
+function sshProxy(proxy: NonNullable<Settings["sshProxy"]>, sshUser: string): SshProxySettings {
+  return {
+    host: proxy.host,
+    port: proxy.port,
+    user: proxy.user ?? sshUser,
+    ...(proxy.hostKey === undefined ? {} : { hostKey: proxy.hostKey }),
   };
 }
 

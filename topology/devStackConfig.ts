@@ -78,7 +78,7 @@ export function problem(path: string, value: string, message: string): ConfigPro
 
 export const KNOWN_TOP_LEVEL =
   "is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
-  "sshKnownHostsFile, vlans, hosts, router, macvlanMode, verify, reapply)";
+  "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)";
 export const INTERFACE_NAME = "must be a Linux interface name: 1–15 characters of A-Z a-z 0-9 _ . -";
 export const DOCKER_NAME = "must be a Docker name: a letter or digit, then A-Z a-z 0-9 _ . -";
 export const HOST_NAME = "must be 1–32 characters of a-z 0-9 -, starting with a letter or digit";

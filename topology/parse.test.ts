@@ -12,6 +12,7 @@ test("the dev stack config parses with no problems", () => {
 test("defaults fill every optional key of a minimal config", () => {
   const result = parseTopology({
     sshPrivateKeyFile: "id_ed25519",
+    sshKnownHostsFile: "known_hosts",
     vlans: [{ id: 10, network: "mac-net10", subnet: "172.18.0.0/24", gateway: "172.18.0.1" }],
     hosts: [{ name: "h1", address: "10.0.0.1", role: "docker", containers: [{ name: "c1", vlan: 10, ip: "172.18.0.2" }] }],
   });
@@ -19,7 +20,7 @@ test("defaults fill every optional key of a minimal config", () => {
     ok: true,
     topology: {
       persistence: "network-scripts",
-      ssh: { user: "root", privateKeyFromConfig: false, privateKeyFile: "id_ed25519" },
+      ssh: { user: "root", privateKeyFromConfig: false, privateKeyFile: "id_ed25519", knownHostsFile: "known_hosts" },
       vlans: [
         {
           id: 10,

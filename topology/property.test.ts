@@ -92,7 +92,7 @@ const validConfig: fc.Arbitrary<GeneratedConfig> = configPlan.map((plan) => {
     return host;
   });
 
-  const config: RawConfig = { sshPrivateKeyFile: "id_ed25519", vlans: vlans.map((vlan) => vlan.raw), hosts };
+  const config: RawConfig = { sshPrivateKeyFile: "id_ed25519", sshKnownHostsFile: "known_hosts", vlans: vlans.map((vlan) => vlan.raw), hosts };
   if (plan.router !== null) {
     hosts.push({
       name: "router",

@@ -18,6 +18,8 @@ const DIGITS_AND_DOTS = /^[0-9.]+$/;
 // A label the URL standard and inet_aton read as a number: decimal, or hex after 0x.
 const NUMERIC_LABEL = /^(?:[0-9]+|0[xX][0-9A-Fa-f]*)$/;
 const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+// An OpenSSH public key line as authorized_keys and known_hosts hold it: "<type> <base64> [comment]".
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|rsa-sha2-256|rsa-sha2-512|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}( [^\n\r\0]*)?$/;
 
 // Docker's reference grammar, kept to what a registry accepts: [domain[:port]/]path[:tag][@digest].
 const DOMAIN_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?";
@@ -93,6 +95,11 @@ const interfaceAddress = text(
   (value) => parseIpv4Prefix(value) !== undefined,
   "must be an address with its prefix length, like 192.168.22.10/24",
 );
+const sshHostKey = text(
+  (value) => SSH_PUBLIC_KEY.test(value),
+  'must be an OpenSSH public key line like "ssh-ed25519 AAAAC3Nza..." (the host\'s /etc/ssh/ssh_host_ed25519_key.pub)',
+  "must be a string",
+);
 const vlanReference = integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, MESSAGES.vlanReference);
 
 /** A Pulumi secret: the stack file holds `{ secure: ciphertext }`, never the value. */
@@ -152,10 +159,21 @@ export const hostSchema = mapping({
     {},
     "VLAN id to the address of a macvlan shim through which this docker host reaches its own containers on that VLAN.",
   ),
+  hostKey: sshHostKey.optional().meta({ description: "The host's SSH public key, pinned; default its entry in sshKnownHostsFile." }),
 });
 
 const routerSchema = mapping({
   masquerade: orDefault(boolean(), true, "NAT between VLANs; false forwards without NAT."),
+});
+
+/** A bastion every SSH connection goes through (ssh -J). */
+const sshProxySchema = mapping({
+  host: text(isHostAddress, "must be an IPv4 address or a DNS name").meta({ description: "The bastion's address." }),
+  port: orDefault(integer(1, 65535), 22, "The bastion's SSH port."),
+  user: pattern(SSH_USER, "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -").optional().meta({
+    description: "User on the bastion; default sshUser.",
+  }),
+  hostKey: sshHostKey.optional().meta({ description: "The bastion's SSH public key, pinned; default its entry in sshKnownHostsFile." }),
 });
 
 function nonEmptyList<T extends z.ZodType>(item: T, what: string) {
@@ -172,7 +190,8 @@ export const configFields = {
   sshUser: orDefault(pattern(SSH_USER, "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -"), "root", "SSH user on every host."),
   sshPrivateKeyFile: filePath.optional().meta({ description: "Private key file, relative to the project folder." }),
   sshPrivateKey: secretValue("sshPrivateKey").optional().meta({ description: "The private key text, set as a secret.", secret: true }),
-  sshKnownHostsFile: filePath.optional().meta({ description: "known_hosts file for the Docker provider's ssh." }),
+  sshKnownHostsFile: filePath.optional().meta({ description: "known_hosts file: pins each host's key for every SSH connection." }),
+  sshProxy: sshProxySchema.optional().meta({ description: "A bastion every SSH connection goes through; default none." }),
   vlans: nonEmptyList(vlanSchema, "vlans {id, network, subnet, gateway}").meta({ description: "The VLANs." }),
   hosts: nonEmptyList(hostSchema, "hosts {name, address, role, ...}").meta({ description: "The hosts." }),
   router: routerSchema.optional().meta({ description: "Router settings; only with a router host." }),

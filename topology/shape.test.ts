@@ -28,7 +28,7 @@ testRejected([
       problem(
         "hosts[0].user",
         "admin",
-        "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim)",
+        "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim, hostKey)",
       ),
     ],
   },
@@ -243,7 +243,7 @@ test("a secret is never shown, under any key and at any depth", () => {
     c.hosts[1].containers = { first: { secure: "v1:Ym94" } };
   });
   assert.deepEqual(problems, [
-    problem("hosts[0].password", "(secret)", "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim)"),
+    problem("hosts[0].password", "(secret)", "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim, hostKey)"),
     problem("sshPrivatekey", "(secret)", KNOWN_TOP_LEVEL),
     problem("sshUser", "(secret)", "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -"),
     problem("hosts[1].containers", '{"first":"(secret)"}', "must be a list of containers {name, vlan, ip, image}"),

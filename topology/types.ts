@@ -87,8 +87,21 @@ export interface Host {
   /** One per VLAN the host takes part in, sorted by VLAN id. */
   readonly subinterfaces: readonly Subinterface[];
   /** Containers in config order; empty on the router. */
-  readonly containers: readonly Container[];  /** Host shims by VLAN id; empty unless `hostShim` is set. */
+  readonly containers: readonly Container[];
+  /** Host shims by VLAN id; empty unless `hostShim` is set. */
   readonly shims: readonly HostShim[];
+  /** The host's SSH public key as configured ("ssh-ed25519 AAAA..."), else taken from the known_hosts file. */
+  readonly hostKey?: string;
+}
+
+/** A bastion every SSH connection goes through. */
+export interface SshProxySettings {
+  readonly host: string;
+  readonly port: number;
+  /** Default the hosts' SSH user. */
+  readonly user: string;
+  /** The bastion's SSH public key as configured, else taken from the known_hosts file. */
+  readonly hostKey?: string;
 }
 
 export interface SshSettings {
@@ -97,8 +110,10 @@ export interface SshSettings {
   readonly privateKeyFile?: string;
   /** True when the key comes from the secret config value `sshPrivateKey`. */
   readonly privateKeyFromConfig: boolean;
-  /** known_hosts file for the Docker provider's ssh, if any. */
+  /** known_hosts file that pins the hosts' keys (unless a host has its own hostKey). */
   readonly knownHostsFile?: string;
+  /** A bastion, if the hosts are reached through one. */
+  readonly proxy?: SshProxySettings;
 }
 
 export interface RouterSettings {

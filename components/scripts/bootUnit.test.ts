@@ -16,7 +16,10 @@ import {
   renderBootUnitFile,
   systemdEscape,
 } from "./bootUnit";
+import { renderNatRouter } from "./natRouter";
+import { renderPromiscuousMode } from "./promiscuousMode";
 import { shellQuote } from "./shell";
+import { renderVlanSubinterface } from "./vlanSubinterface";
 import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 import { shellcheck } from "../../testing/shellcheck";
 import { firstMissingCommand, shellcheckUnavailableReason } from "../../testing/prerequisites";
@@ -111,5 +114,82 @@ test("a first create that fails halfway (the wants folder cannot be made) leaves
     const result = box.run(`sh -c ${shellQuote(renderBootUnit(SPEC).create)}`);
     assert.notEqual(result.status, 0);
     assert.equal(box.snapshot(), before);
+  }),
+);
+
+test("a host's concerns write their fragments; after a 'reboot' the runner brings back exactly what was deployed; deletes leave nothing", { skip }, () =>
+  withHostSandbox({ extraDirs: DIRS, ipForward: "0" }, (box) => {
+    // The trunk and, standing in for 802.1Q links (this kernel may have none), a veth per VLAN device.
+    box.exec(
+      [
+        "ip link add ens33 type veth peer name ovlpeer0",
+        "ip link set ovlpeer0 up",
+        "ip link set ens33 up",
+        "ip link add ens33.10 type veth peer name ovlpeer1",
+        "ip link set ovlpeer1 up",
+        "ip link add ens33.20 type veth peer name ovlpeer2",
+        "ip link set ovlpeer2 up",
+        // Up before: a link's first up gives it a qdisc for good, which no delete could put back.
+        "ip link set ens33.10 up",
+        "ip link set ens33.20 up",
+      ].join("\n"),
+    );
+    box.primeFirewallTables();
+    const before = box.snapshot();
+    const subinterface = (vlan: number, host: number) => ({
+      vlan,
+      parent: "ens33",
+      device: `ens33.${vlan}`,
+      address: { cidr: `192.168.${vlan}.${host}/24`, address: `192.168.${vlan}.${host}`, prefix: 24, network: `192.168.${vlan}.0` },
+    });
+    const unit = renderBootUnit(SPEC);
+    const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
+    const links = [10, 20].map((vlan) => renderVlanSubinterface({ subinterface: subinterface(vlan, 1), persistence: "network-scripts", boot: true }));
+    const router = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
+    const creates = [unit, promisc, ...links, router];
+    for (const script of creates) box.exec(`sh -c ${shellQuote(script.create)}`);
+    assert.equal(
+      box.exec(`ls ${BOOT_FRAGMENT_DIR}`),
+      "10-promisc-ens33.sh\n20-vlan-ens33.10.sh\n20-vlan-ens33.20.sh\n30-router.sh\n",
+    );
+    const deployed = box.snapshot();
+
+    // What a reboot loses: the flag, the addresses (the veths stay down), the rules, ip_forward.
+    box.exec(
+      [
+        "ip link set ens33 promisc off",
+        "ip addr flush dev ens33.10",
+        "ip addr flush dev ens33.20",
+        "ip link set ens33.10 down",
+        "ip link set ens33.20 down",
+        "iptables -w -F FORWARD",
+        "iptables -w -t nat -F POSTROUTING",
+        "sysctl -qw net.ipv4.ip_forward=0",
+      ].join("\n"),
+    );
+    assert.notEqual(box.snapshot(), deployed);
+    const boot = box.run(`sh ${BOOT_RUNNER_PATH}`);
+    assert.equal(boot.status, 0, boot.stdout + boot.stderr);
+    assert.equal(box.snapshot(), deployed, "the boot runner brings back exactly the deployed state");
+    const again = box.run(`sh ${BOOT_RUNNER_PATH}`);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(box.snapshot(), deployed, "a second boot run changes nothing");
+
+    // Delete in the engine's order: dependents first, the unit last.
+    for (const script of [...creates].reverse()) box.exec(`sh -c ${shellQuote(script.delete)}`);
+    assert.equal(box.snapshot(), before, "destroy leaves the host as it was: no unit, runner, fragment or folder");
+  }),
+);
+
+test("without the boot unit no fragment is written, and an update drops one an earlier version wrote", { skip }, () =>
+  withHostSandbox({ extraDirs: DIRS }, (box) => {
+    box.exec("ip link add ens33 type veth peer name ovlpeer0");
+    box.primeFirewallTables();
+    box.exec(`sh -c ${shellQuote(renderBootUnit(SPEC).create)}`);
+    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true }).create)}`);
+    assert.equal(box.exec(`ls ${BOOT_FRAGMENT_DIR}`), "10-promisc-ens33.sh\n");
+    const update = box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", boot: false }).update)}`);
+    assert.match(update, /10-promisc-ens33\.sh: removed \(no longer wanted\)/);
+    assert.equal(box.exec(`ls -A ${BOOT_FRAGMENT_DIR} 2>/dev/null || true`), "");
   }),
 );

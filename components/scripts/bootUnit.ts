@@ -6,6 +6,7 @@ import {
   createdDirRecord,
   createdDirRecordPrefix,
   dropFileCommands,
+  dropStaleFileCommands,
   legacyDirRecord,
   type ManagedFile,
   MANAGED_MARKER,
@@ -13,6 +14,7 @@ import {
   parentDirectory,
   putFileCommands,
 } from "./managedFile";
+import type { Persistence } from "../../topology/types";
 import { type HostScript, joinScript, prelude, shellQuote, stateFile, stateFunctions } from "./shell";
 
 export const BOOT_UNIT_NAME = "macvlan-overlay.service";
@@ -150,4 +152,27 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
   const del = [...prelude("boot unit (delete)"), ...functions, ...removal, daemonReload];
   // Create converges, so an update is the same script.
   return { create: joinScript(create), update: joinScript(create), delete: joinScript(del) };
+}
+
+/** The boot unit is installed unless the stack asks for no persistence at all. */
+export function bootUnitWanted(persistence: Persistence): boolean {
+  return persistence !== "none";
+}
+
+/**
+ * A concern's side of the boot unit, for its create/update and delete scripts (they need
+ * managedFileFunctions): `write` puts the fragment, `drop` removes it (and the fragment directory,
+ * if this concern made it and it is empty); with the boot unit not wanted, `write` removes a fragment
+ * an earlier version wrote.
+ */
+export function bootFragmentCommands(fragment: ManagedFile, wanted: boolean): { readonly write: string[]; readonly drop: string[] } {
+  const owner = `boot-${fragment.path.slice(BOOT_FRAGMENT_DIR.length + 1).replace(/\.sh$/, "")}`;
+  const drop = dropFileCommands(fragment, owner);
+  if (!wanted) {
+    return { write: dropStaleFileCommands(fragment, owner), drop };
+  }
+  const write = putFileCommands(fragment, owner).flatMap((line) =>
+    line.startsWith("put_file") ? ["# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \\ act when it runs at boot", line] : [line],
+  );
+  return { write, drop };
 }

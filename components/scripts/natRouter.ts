@@ -2,6 +2,7 @@
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { routerPreflightLines } from "./routerPreflight";
 import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
@@ -29,6 +30,8 @@ export interface RouterRule {
 export interface NatRouterScriptArgs {
   readonly interfaces: readonly string[];
   readonly masquerade: boolean;
+  /** Write the boot fragment that brings the rules back at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 const TAG = ["-m", "comment", "--comment", RULE_COMMENT] as const;
@@ -86,10 +89,12 @@ function ruleArguments(rule: RouterRule): string {
   return [rule.table, rule.chain, ...rule.spec].map(shellQuote).join(" ");
 }
 
-function common(action: "create" | "update" | "delete"): string[] {
+function common(action: "create" | "update" | "delete" | "boot", boot: boolean): string[] {
   return [
     ...prelude(`NAT router between the VLANs (${action})`, [
-      "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
+      boot
+        ? "Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part); ip_forward by sysctl.d."
+        : "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
     ]),
     `BEFORE=${stateFile(STATE_NAME)}`,
     ...stateFunctions(),
@@ -138,10 +143,19 @@ function wantedListing(rules: readonly RouterRule[], table: RouterRule["table"],
  * sets ip_forward to 1; it never lowers ip_forward. Every change is journalled.
  */
 function renderConverge(args: NatRouterScriptArgs, action: "create" | "update"): string {
+  return converge(args, action, bootFragmentCommands(routerBootFragment(args), args.boot === true).write);
+}
+
+/** The boot fragment: the converge part alone, run by the boot unit last (30: after the links its rules name). */
+export function routerBootFragment(args: NatRouterScriptArgs) {
+  return bootFragment(30, "router", converge(args, "boot"));
+}
+
+function converge(args: NatRouterScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
   const rules = routerRules(args);
   const sysctlFile = ipForwardSysctlFile();
   return joinScript([
-    ...common(action),
+    ...common(action, args.boot === true),
     ...transactionTrap(),
     "add_rule() {",
     "  rule_table=$1",
@@ -177,6 +191,7 @@ function renderConverge(args: NatRouterScriptArgs, action: "create" | "update"):
     ...RULE_CHAINS.map(
       ([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ${wantedListing(rules, table, chain)}`,
     ),
+    ...bootLines,
     "commit",
   ]);
 }
@@ -185,7 +200,7 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
   const rules = routerRules(args);
   const sysctlFile = ipForwardSysctlFile();
   const remove = [
-    ...common("delete"),
+    ...common("delete", args.boot === true),
     "delete_rule() {",
     "  rule_table=$1",
     "  rule_chain=$2",
@@ -201,6 +216,7 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "# Rules of ours an earlier version added and a failed update may have left.",
     ...RULE_CHAINS.map(([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ''`),
     ...dropFileCommands(sysctlFile, RECORD_OWNER),
+    ...(args.boot === true ? bootFragmentCommands(routerBootFragment(args), true).drop : []),
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"ip_forward: no record of a create, left at $(ip_forward)\"",
     "else",

@@ -1,7 +1,7 @@
 // A non-root SSH user's scripts run through the real sudo, in a host sandbox with its own sudoers.d.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runAsRoot } from "./privilege";
+import { runAsRoot, stdinScriptAsRoot } from "./privilege";
 import { shellQuote } from "./shell";
 import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 import { firstMissingCommand, skipBecause } from "../../testing/prerequisites";
@@ -16,13 +16,13 @@ function asNobody(script: string): string {
 }
 
 test("root runs the script as it is", () => {
-  assert.equal(runAsRoot(SCRIPT, "root"), SCRIPT);
+  assert.equal(runAsRoot(SCRIPT, { sshUser: "root", hostName: "host1" }), SCRIPT);
 });
 
 test("a sudo user with a NOPASSWD rule runs the script as root, keeping SSH_CONNECTION", { skip }, () =>
   withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
     box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) NOPASSWD: ALL\n", "440");
-    const result = box.run(asNobody(runAsRoot(SCRIPT, "nobody")));
+    const result = box.run(asNobody(runAsRoot(SCRIPT, { sshUser: "nobody", hostName: "host1" })));
     assert.equal(result.stdout, `0\n${CONNECTION}\n`, result.stderr);
     assert.equal(result.status, 0);
   }),
@@ -31,12 +31,36 @@ test("a sudo user with a NOPASSWD rule runs the script as root, keeping SSH_CONN
 test("a sudo user that would be asked for a password gets a clear error, and nothing runs", { skip }, () =>
   withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
     box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) ALL\n", "440");
-    const result = box.run(asNobody(runAsRoot("#!/bin/sh\necho ran\n", "nobody")));
+    const result = box.run(asNobody(runAsRoot("#!/bin/sh\necho ran\n", { sshUser: "nobody", hostName: "host1" })));
     assert.equal(result.status, 1);
     assert.equal(result.stdout, "");
     assert.equal(
       result.stderr,
-      'error: user nobody cannot run sudo without a password here (sudo -n true failed): add a NOPASSWD rule, e.g. "nobody ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/\n',
+      'error: host1: user nobody cannot run sudo without a password here (sudo -n true failed): add a NOPASSWD rule, e.g. "nobody ALL=(root) NOPASSWD: ALL" in /etc/sudoers.d/\n',
     );
+  }),
+);
+
+test("root reads a stdin script with plain sh -s", () => {
+  assert.equal(stdinScriptAsRoot({ sshUser: "root", hostName: "host1" }), "sh -s");
+});
+
+test("a sudo user's stdin script runs as root through sudo -n sh -s", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
+    box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) NOPASSWD: ALL\n", "440");
+    const command = stdinScriptAsRoot({ sshUser: "nobody", hostName: "host2" });
+    const result = box.run(asNobody(command), { input: "id -u\n" });
+    assert.equal(result.stdout, "0\n", result.stderr);
+    assert.equal(result.status, 0);
+  }),
+);
+
+test("a sudo user's stdin script stops with the clear error when sudo asks for a password", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/etc/sudoers.d"] }, (box) => {
+    box.writeFile("/etc/sudoers.d/ovl-test", "nobody ALL=(root) ALL\n", "440");
+    const result = box.run(asNobody(stdinScriptAsRoot({ sshUser: "nobody", hostName: "host2" })), { input: "echo ran\n" });
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^error: host2: user nobody cannot run sudo without a password here/);
   }),
 );

@@ -5,6 +5,7 @@ import { promiscuousStateFile, renderPromiscuousMode } from "./promiscuousMode";
 import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
+// The flag's own logic, without the boot fragment (bootUnit.test.ts runs the scripts with the boot unit).
 const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" });
 
 function promiscuous(box: HostSandbox): boolean {
@@ -25,16 +26,16 @@ test("the state record lives in STATE_DIR, named for the interface", () => {
   assert.equal(promiscuousStateFile("ens33"), "/var/lib/macvlan-overlay/promisc-ens33.before");
 });
 
-test("promisc is declared not persisted, and the scripts say why in a comment", () => {
+test("no distro file persists promisc: the boot unit brings it back, and without it the scripts say why", () => {
+  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true }).create, /^# Brought back at boot by macvlan-overlay\.service/m);
+  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create, /^# Not persisted across reboots \(persistence network-scripts\): ifcfg PROMISC=yes is unsupported on RHEL7\+/m);
   for (const persistence of ["network-scripts", "none"] as const) {
     assert.equal(persistenceBackend(persistence).persists.promiscuous, false);
     const rendered = renderPromiscuousMode({ trunkInterface: "ens33", persistence });
-    assert.match(rendered.create, /^# Not persisted across reboots/m);
     const code = `${rendered.create}${rendered.delete}`.split("\n").filter((line) => !line.startsWith("#")).join("\n");
     assert.ok(!code.includes("ifup-local"), "never touches the shared /sbin/ifup-local");
     assert.ok(!code.includes("PROMISC=yes"));
   }
-  assert.match(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create, /PROMISC=yes is unsupported on RHEL7\+/);
 });
 
 for (const shell of ["sh", "bash"]) {

@@ -2,6 +2,8 @@
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
+import { managedFileFunctions } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
 import {
   type HostScript,
@@ -17,6 +19,8 @@ import {
 export interface PromiscuousModeScriptArgs {
   readonly trunkInterface: string;
   readonly persistence: Persistence;
+  /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 /** The record of the flag before the first create: one line, `promisc=on` or `promisc=off`. */
@@ -28,22 +32,40 @@ function promiscuousStateName(trunkInterface: string): string {
   return `promisc-${trunkInterface}.before`;
 }
 
-function common(args: PromiscuousModeScriptArgs, action: "create" | "update" | "delete"): string[] {
+type Action = "create" | "update" | "delete" | "boot";
+
+function common(args: PromiscuousModeScriptArgs, action: Action): string[] {
   const backend = persistenceBackend(args.persistence);
+  const boot = args.boot === true;
   return [
-    ...prelude(`promiscuous mode on ${args.trunkInterface} (${action})`, notPersistedComment(backend, "promiscuous")),
+    ...prelude(
+      `promiscuous mode on ${args.trunkInterface} (${action})`,
+      boot ? ["Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part)."] : notPersistedComment(backend, "promiscuous"),
+    ),
     `IFACE=${shellQuote(args.trunkInterface)}`,
     `BEFORE=${stateFile(promiscuousStateName(args.trunkInterface))}`,
     ...stateFunctions(),
+    ...(action === "boot" ? [] : managedFileFunctions()),
     "promisc_state() {",
     "  if ip -o link show dev \"$IFACE\" | grep -q '[<,]PROMISC[,>]'; then echo on; else echo off; fi",
     "}",
   ];
 }
 
-/** Create and update: the flag on (journalled, so a run that fails turns it back off). */
+/** The boot fragment: the converge part alone, run by the boot unit in name order (10: trunks first). */
+export function promiscuousBootFragment(args: PromiscuousModeScriptArgs) {
+  return bootFragment(10, `promisc-${args.trunkInterface}`, converge(args, "boot"));
+}
+
+/** Create and update: the flag on (journalled, so a run that fails turns it back off), then the boot fragment. */
 function renderConverge(args: PromiscuousModeScriptArgs, action: "create" | "update"): string {
+  const fragment = bootFragmentCommands(promiscuousBootFragment(args), args.boot === true);
+  return converge(args, action, fragment.write);
+}
+
+function converge(args: PromiscuousModeScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
   const backend = persistenceBackend(args.persistence);
+  const boot = args.boot === true;
   return joinScript([
     ...common(args, action),
     ...transactionTrap(),
@@ -60,7 +82,8 @@ function renderConverge(args: PromiscuousModeScriptArgs, action: "create" | "upd
     "  ip link set dev \"$IFACE\" promisc on",
     "  say \"$IFACE: promisc on (was off)\"",
     "fi",
-    ...(backend.persists.promiscuous ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
+    ...(backend.persists.promiscuous || boot ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
+    ...bootLines,
     "commit",
   ]);
 }
@@ -81,6 +104,7 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "  say \"$IFACE: promisc already off\"",
     "fi",
     "forget \"$BEFORE\"",
+    ...(args.boot === true ? bootFragmentCommands(promiscuousBootFragment(args), true).drop : []),
     "release_state_dir",
   ];
   return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };

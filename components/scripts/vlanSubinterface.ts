@@ -3,6 +3,7 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { routeGuardFunctions } from "./routeGuard";
 import {
   dropFileCommands,
@@ -11,7 +12,7 @@ import {
   putFileCommands,
   refuseForeignCommands,
 } from "./managedFile";
-import { allPersistenceBackends, notPersistedComment, persistenceBackend } from "./persistence";
+import { allPersistenceBackends, NETWORK_SCRIPTS_DIR, notPersistedComment, persistenceBackend } from "./persistence";
 import type { ManagedFile } from "./managedFile";
 import {
   type HostScript,
@@ -29,6 +30,8 @@ export { renderIfcfg } from "./persistence";
 export interface VlanSubinterfaceScriptArgs {
   readonly subinterface: Subinterface;
   readonly persistence: Persistence;
+  /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 /** Printed (after "<device>: ") when create made the 802.1Q link itself. */
@@ -126,22 +129,63 @@ function linkFunctions(): string[] {
   ];
 }
 
-function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "delete"): string[] {
+function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "delete" | "boot"): string[] {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const files = [...backend.vlanFiles(sub), ...filesOfOtherBackends(args)];
+  const boot = args.boot === true;
   return [
     ...prelude(
       `VLAN ${sub.vlan} subinterface ${sub.device} on ${sub.parent} (${action})`,
-      notPersistedComment(backend, "vlan"),
+      boot ? ["Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part)."] : notPersistedComment(backend, "vlan"),
     ),
     `DEVICE=${shellQuote(sub.device)}`,
     `BEFORE=${stateFile(stateNames(sub.device).before)}`,
     `ADDED=${stateFile(stateNames(sub.device).address)}`,
     ...stateFunctions(),
-    ...(files.length > 0 ? managedFileFunctions() : []),
+    ...(files.length > 0 || action !== "boot" ? managedFileFunctions() : []),
+    ...(files.length > 0 ? ifcfgReaderFunctions(args.boot === true) : []),
     ...linkFunctions(),
   ];
+}
+
+/**
+ * After ifcfg files change: NetworkManager rereads its profiles (RHEL 8/9 read ifcfg files through
+ * the ifcfg-rh plugin), and a host where nothing reads them is told so.
+ */
+function ifcfgReaderFunctions(boot: boolean): string[] {
+  const reload = [
+    "nm_running() { command -v nmcli >/dev/null 2>&1 && [ \"$(nmcli -t -f RUNNING general 2>/dev/null)\" = running ]; }",
+    "reload_nm_profiles() {",
+    "  if nm_running; then",
+    "    nmcli connection reload",
+    "    say 'nmcli: connection profiles reloaded'",
+    "  fi",
+    "}",
+  ];
+  if (!boot) {
+    return reload;
+  }
+  return [
+    ...reload,
+    "# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.",
+    "ifcfg_read_here() {",
+    `  [ -f ${shellQuote(`${NETWORK_SCRIPTS_DIR}/ifup-eth`)} ] && return 0`,
+    "  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do",
+    "    [ -f \"$plugin\" ] && return 0",
+    "  done",
+    "  return 1",
+    "}",
+  ];
+}
+
+/** The boot fragment: the converge part alone, run by the boot unit in name order (20: after the trunks). */
+export function vlanBootFragment(args: VlanSubinterfaceScriptArgs) {
+  return bootFragment(20, `vlan-${args.subinterface.device}`, converge(args, "boot"));
+}
+
+function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "update"): string {
+  return converge(args, action, bootFragmentCommands(vlanBootFragment(args), args.boot === true).write);
 }
 
 /**
@@ -149,7 +193,7 @@ function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | 
  * existing link (running containers sit on it). An update also removes what an earlier version added
  * and this one does not want: an old address, another backend's files. Every change is journalled.
  */
-function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "update"): string {
+function converge(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const owner = recordOwner(sub.device);
@@ -216,7 +260,19 @@ function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "up
     "fi",
   );
   if (putFiles.length > 0) {
-    lines.push("if [ \"$files_written\" = no ]; then", ...putFiles.map((line) => `  ${line}`), "fi");
+    lines.push(
+      "if [ \"$files_written\" = no ]; then",
+      ...putFiles.map((line) => `  ${line}`),
+      "fi",
+      "reload_nm_profiles",
+      ...(args.boot === true
+        ? [
+            "if ! ifcfg_read_here; then",
+            "  say \"$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot\"",
+            "fi",
+          ]
+        : []),
+    );
   }
   if (sub.address) {
     lines.push(
@@ -243,6 +299,7 @@ function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "up
     "  ip link set dev \"$DEVICE\" up",
     "  say \"$DEVICE: up (was down)\"",
     "fi",
+    ...bootLines,
     "commit",
   );
   return joinScript(lines);
@@ -289,6 +346,8 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
     "fi",
     ...backend.vlanFiles(sub).flatMap((file) => dropFileCommands(file, recordOwner(sub.device))),
     ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, recordOwner(sub.device))),
+    ...(backend.vlanFiles(sub).length > 0 ? ["reload_nm_profiles"] : []),
+    ...(args.boot === true ? bootFragmentCommands(vlanBootFragment(args), true).drop : []),
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",

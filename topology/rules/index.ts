@@ -3,6 +3,7 @@
 import * as addresses from "./addresses";
 import * as credentials from "./credentials";
 import * as hostShims from "./hostShims";
+import * as hostKeys from "./hostKeys";
 import * as management from "./management";
 import * as names from "./names";
 import * as references from "./references";
@@ -14,6 +15,7 @@ export type { Rule } from "./rule";
 
 export const RULES: readonly Rule[] = [
   credentials.oneKeySource,
+  hostKeys.hostKeysPinned,
   addresses.subnetOnNetworkAddress,
   addresses.subnetLeavesRoom,
   addresses.subnetNotSpecial,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # macvlan-overlay: promiscuous mode on ens33 (delete)
 # Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
-# Not persisted across reboots (persistence network-scripts): ifcfg PROMISC=yes is unsupported on RHEL7+ and /sbin/ifup-local is a shared file.
+# Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part).
 set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -54,6 +54,96 @@ forget() {
   journal_file "$1"
   rm -f "$1"
 }
+MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
+is_ours() {
+  [ -f "$1" ] || return 1
+  first_line=
+  IFS= read -r first_line <"$1" || true
+  [ "$first_line" = "$MARKER" ]
+}
+refuse_foreign() {
+  if [ -e "$1" ] && ! is_ours "$1"; then
+    fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
+  fi
+}
+put_file() {
+  refuse_foreign "$1"
+  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then
+    say "$1: unchanged"
+    return 0
+  fi
+  put_state=written
+  [ -f "$1" ] && put_state='rewritten (content differed)'
+  journal_file "$1"
+  put_tmp="$(dirname "$1")/.$(basename "$1").macvlan-overlay.tmp.$$"
+  printf '%s' "$2" >"$put_tmp"
+  mv -f "$put_tmp" "$1"
+  say "$1: $put_state"
+}
+drop_file() {
+  if [ ! -e "$1" ]; then
+    say "$1: already absent"
+  elif is_ours "$1"; then
+    journal_file "$1"
+    rm -f "$1"
+    say "$1: removed"
+  else
+    say "$1: not ours (no marker line), left in place"
+  fi
+}
+# A file of ours that this version no longer writes: removed quietly if present.
+drop_stale_file() {
+  is_ours "$1" || return 0
+  journal_file "$1"
+  rm -f "$1"
+  say "$1: removed (no longer wanted)"
+}
+# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;
+# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.
+ensure_dir() {
+  if [ -d "$1" ]; then
+    [ ! -f "$2" ] || return 0
+    # ${3%@}: the one shared record of versions before per-resource records.
+    for other_record in "$STATE_DIR"/"$3"* "$STATE_DIR"/"${3%@}"; do
+      [ -f "$other_record" ] || continue
+      top_dir=
+      IFS= read -r top_dir <"$other_record" || true
+      [ -z "$top_dir" ] || record "$2" "$top_dir"
+      return 0
+    done
+    return 0
+  fi
+  top_dir=$1
+  while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
+  record "$2" "$top_dir"
+  mkdir -p "$1"
+  undo_push remove_made_dirs "$1" "$top_dir"
+  say "$1: directory created"
+}
+# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.
+remove_made_dirs() {
+  made_dir=$1
+  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null; do
+    [ "$made_dir" != "$2" ] || break
+    made_dir=$(dirname "$made_dir")
+  done
+}
+# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.
+release_dir() {
+  [ -f "$2" ] || return 0
+  top_dir=
+  IFS= read -r top_dir <"$2" || true
+  if [ ! -d "$1" ]; then
+    :
+  elif [ -n "$(ls -A "$1")" ]; then
+    say "$1: still in use, left in place"
+  else
+    remove_made_dirs "$1" "${top_dir:-$1}"
+    say "$1: directory removed (create made it)"
+    [ ! -f "$3" ] || forget "$3"
+  fi
+  forget "$2"
+}
 promisc_state() {
   if ip -o link show dev "$IFACE" | grep -q '[<,]PROMISC[,>]'; then echo on; else echo off; fi
 }
@@ -70,4 +160,6 @@ else
   say "$IFACE: promisc already off"
 fi
 forget "$BEFORE"
+drop_file '/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh'
+release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-10-promisc-ens33' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d'
 release_state_dir

@@ -1,7 +1,7 @@
 #!/bin/sh
 # macvlan-overlay: NAT router between the VLANs (delete)
 # Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
-# Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).
+# Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part); ip_forward by sysctl.d.
 set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -195,6 +195,8 @@ remove_ours_except 'nat' 'POSTROUTING' ''
 remove_ours_except 'filter' 'FORWARD' ''
 drop_file '/etc/sysctl.d/90-macvlan-overlay.conf'
 release_dir '/etc/sysctl.d' "$STATE_DIR"/'created-dir_etc_sysctl.d@nat-router' "$STATE_DIR"/'created-dir_etc_sysctl.d'
+drop_file '/etc/macvlan-overlay/boot.d/30-router.sh'
+release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-30-router' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d'
 if [ ! -f "$BEFORE" ]; then
   say "ip_forward: no record of a create, left at $(ip_forward)"
 else

@@ -1,6 +1,7 @@
 #!/bin/sh
 # macvlan-overlay: VLAN 20 subinterface ens33.20 on ens33 (delete)
 # Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
+# Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part).
 set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
@@ -144,6 +145,21 @@ release_dir() {
   fi
   forget "$2"
 }
+nm_running() { command -v nmcli >/dev/null 2>&1 && [ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ]; }
+reload_nm_profiles() {
+  if nm_running; then
+    nmcli connection reload
+    say 'nmcli: connection profiles reloaded'
+  fi
+}
+# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.
+ifcfg_read_here() {
+  [ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && return 0
+  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do
+    [ -f "$plugin" ] && return 0
+  done
+  return 1
+}
 link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
 link_up() { ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; }
 delete_link_if_present() { if link_exists "$DEVICE"; then ip link del dev "$DEVICE"; fi; }
@@ -194,6 +210,9 @@ else
 fi
 drop_file '/etc/sysconfig/network-scripts/ifcfg-ens33.20'
 release_dir '/etc/sysconfig/network-scripts' "$STATE_DIR"/'created-dir_etc_sysconfig_network-scripts@vlan-ens33.20' "$STATE_DIR"/'created-dir_etc_sysconfig_network-scripts'
+reload_nm_profiles
+drop_file '/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh'
+release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-20-vlan-ens33.20' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d'
 if [ -f "$BEFORE" ]; then
   forget "$BEFORE"
 fi

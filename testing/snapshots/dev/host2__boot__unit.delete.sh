@@ -1,0 +1,151 @@
+#!/bin/sh
+# macvlan-overlay: boot unit (delete)
+# Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
+set -eu
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+say() { printf '%s\n' "$*"; }
+umask 022
+STATE_DIR='/var/lib/macvlan-overlay'
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+UNDO=
+quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+undo_push() {
+  undo_line=undo_run
+  for undo_word in "$@"; do undo_line="$undo_line $(quote_word "$undo_word")"; done
+  UNDO="$undo_line
+$UNDO"
+}
+# Puts FILE back as it is now (content and mode) or removes it if it does not exist yet.
+journal_file() {
+  if [ -f "$1" ]; then
+    undo_push restore_file "$1" "$(cat "$1"; printf x)" "$(stat -c %a "$1")"
+  else
+    undo_push rm -f "$1"
+  fi
+}
+restore_file() {
+  mkdir -p "$(dirname "$1")"
+  printf '%s' "${2%x}" >"$1.tmp.$$"
+  chmod "$3" "$1.tmp.$$"
+  mv -f "$1.tmp.$$" "$1"
+}
+undo_run() { "$@" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\n' "$*" >&2; }
+# The journal is shell text, newest first; its quoted words may span lines.
+rollback() { eval "$UNDO"; }
+record() {
+  record_file=$1
+  shift
+  mkdir -p "$STATE_DIR"
+  journal_file "$record_file"
+  if ! printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
+    mkdir -p "$STATE_DIR"
+    printf '%s\n' "$@" >"$record_file.tmp.$$"
+  fi
+  mv -f "$record_file.tmp.$$" "$record_file"
+}
+recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
+# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.
+release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
+forget() {
+  journal_file "$1"
+  rm -f "$1"
+}
+MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
+is_ours() {
+  [ -f "$1" ] || return 1
+  first_line=
+  IFS= read -r first_line <"$1" || true
+  [ "$first_line" = "$MARKER" ]
+}
+refuse_foreign() {
+  if [ -e "$1" ] && ! is_ours "$1"; then
+    fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
+  fi
+}
+put_file() {
+  refuse_foreign "$1"
+  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then
+    say "$1: unchanged"
+    return 0
+  fi
+  put_state=written
+  [ -f "$1" ] && put_state='rewritten (content differed)'
+  journal_file "$1"
+  put_tmp="$(dirname "$1")/.$(basename "$1").macvlan-overlay.tmp.$$"
+  printf '%s' "$2" >"$put_tmp"
+  mv -f "$put_tmp" "$1"
+  say "$1: $put_state"
+}
+drop_file() {
+  if [ ! -e "$1" ]; then
+    say "$1: already absent"
+  elif is_ours "$1"; then
+    journal_file "$1"
+    rm -f "$1"
+    say "$1: removed"
+  else
+    say "$1: not ours (no marker line), left in place"
+  fi
+}
+# A file of ours that this version no longer writes: removed quietly if present.
+drop_stale_file() {
+  is_ours "$1" || return 0
+  journal_file "$1"
+  rm -f "$1"
+  say "$1: removed (no longer wanted)"
+}
+# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;
+# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.
+ensure_dir() {
+  if [ -d "$1" ]; then
+    [ ! -f "$2" ] || return 0
+    # ${3%@}: the one shared record of versions before per-resource records.
+    for other_record in "$STATE_DIR"/"$3"* "$STATE_DIR"/"${3%@}"; do
+      [ -f "$other_record" ] || continue
+      top_dir=
+      IFS= read -r top_dir <"$other_record" || true
+      [ -z "$top_dir" ] || record "$2" "$top_dir"
+      return 0
+    done
+    return 0
+  fi
+  top_dir=$1
+  while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
+  record "$2" "$top_dir"
+  mkdir -p "$1"
+  undo_push remove_made_dirs "$1" "$top_dir"
+  say "$1: directory created"
+}
+# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.
+remove_made_dirs() {
+  made_dir=$1
+  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null; do
+    [ "$made_dir" != "$2" ] || break
+    made_dir=$(dirname "$made_dir")
+  done
+}
+# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.
+release_dir() {
+  [ -f "$2" ] || return 0
+  top_dir=
+  IFS= read -r top_dir <"$2" || true
+  if [ ! -d "$1" ]; then
+    :
+  elif [ -n "$(ls -A "$1")" ]; then
+    say "$1: still in use, left in place"
+  else
+    remove_made_dirs "$1" "${top_dir:-$1}"
+    say "$1: directory removed (create made it)"
+    [ ! -f "$3" ] || forget "$3"
+  fi
+  forget "$2"
+}
+if [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' 2>/dev/null)" = '/etc/systemd/system/macvlan-overlay.service' ]; then rm -f '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'; say 'boot unit: disabled'; fi
+release_dir '/etc/systemd/system/multi-user.target.wants' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants@boot-unit' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants'
+release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-unit' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d'
+drop_file '/etc/macvlan-overlay/boot.sh'
+release_dir '/etc/macvlan-overlay' "$STATE_DIR"/'created-dir_etc_macvlan-overlay@boot-unit' "$STATE_DIR"/'created-dir_etc_macvlan-overlay'
+drop_file '/etc/systemd/system/macvlan-overlay.service'
+release_dir '/etc/systemd/system' "$STATE_DIR"/'created-dir_etc_systemd_system@boot-unit' "$STATE_DIR"/'created-dir_etc_systemd_system'
+if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
