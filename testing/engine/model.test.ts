@@ -48,6 +48,7 @@ describe("the engine model on the dev stack", () => {
   test("a host's new SSH port updates its commands in place (against the new port); nothing is replaced", () => {
     const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["address: 10.213.70.13\n", "address: 10.213.70.13\n      port: 2222\n"]]));
     assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), [
+      "update router/boot/unit runs update",
       "update router/trunk/promisc/ens33 runs update",
       "update router/vlan10/link/ens33.10 runs update",
       "update router/vlan20/link/ens33.20 runs update",
@@ -122,10 +123,14 @@ describe("the engine model on the dev stack", () => {
       "router/trunk/promisc/ens33 runs update", "router/vlan10/link/ens33.10 runs update", "router/vlan20/link/ens33.20 runs update",
     ]);
     const others = summary(steps.filter((s) => s.op !== "update")).sort();
-    // Only new read-only checks are created, and the connectivity checks re-run (they change nothing).
+    // Only the boot unit (new: it brings the overlay back after a reboot) and new read-only checks
+    // are created, and the connectivity checks re-run (they change nothing).
     assert.deepEqual(others, [
+      "create host1/boot/unit runs create",
       "create host1/docker-engine runs create",
+      "create host2/boot/unit runs create",
       "create host2/docker-engine runs create",
+      "create router/boot/unit runs create",
       "replace(create) host1/check/ping runs create",
       "replace(create) host2/check/ping runs create",
       "replace(delete) host1-check-ping runs delete",
