@@ -43,6 +43,7 @@ test("a container's MAC is compared only when the outputs name it", () => {
 test("on an ipvlan vlan the network is expected in L2 mode and no container MAC is compared", () => {
   const parsed = parseTopology({
     sshPrivateKeyFile: "k",
+    sshKnownHostsFile: "known_hosts",
     vlans: [{ id: 10, network: "ipv-net10", subnet: "172.18.0.0/24", gateway: "172.18.0.1", driver: "ipvlan" }],
     hosts: [{ name: "host1", address: "10.213.70.11", role: "docker", containers: [{ name: "bbox10", vlan: 10, ip: "172.18.0.2" }] }],
   });
