@@ -52,7 +52,7 @@ function peakRssBytes(): number {
   return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
-/** Mocks that only record and echo: a RandomId gets a fixed hex, everything else its inputs back. */
+/** Mocks that only record and echo: a RandomId gets a fixed hex, an image an id, a command an empty stdout, everything its inputs back. */
 function recordingMocks(profile: Map<string, TypeProfile>): pulumi.runtime.Mocks {
   return {
     newResource: (args) => {
@@ -64,6 +64,14 @@ function recordingMocks(profile: Map<string, TypeProfile>): pulumi.runtime.Mocks
       const state: Record<string, unknown> = { ...args.inputs };
       if (args.type === "random:index/randomId:RandomId") {
         state.hex = "0".repeat(2 * Number(args.inputs.byteLength ?? 4));
+      }
+      // A container's image input is its RemoteImage's id, as a real provider returns it.
+      if (args.type === "docker:index/remoteImage:RemoteImage") {
+        state.imageId = `sha256:${"0".repeat(64)}`;
+      }
+      // The connectivity check parses its command's stdout; an empty one is a report of no probes.
+      if (args.type === HOST_COMMAND) {
+        state.stdout = "";
       }
       return { id: `${args.name}-id`, state };
     },
@@ -190,19 +198,49 @@ export interface ScalePair {
   error?: string;
 }
 
+/** The size the others are compared with (the issue's 300/30 ratio). */
+export const REFERENCE_DOCKER_HOSTS = 30;
+/** Linear growth may take this many times the reference per host before a child is stopped. */
+const TIME_LIMIT_SLACK = 2;
+
+/**
+ * A child's time limit: the base for sizes up to the reference, above it the reference size's own
+ * elapsed time scaled by the size ratio, with TIME_LIMIT_SLACK (300 hosts: 10 × 30 hosts' time × 2,
+ * under load too), never under the base. A child stopped there took over twice the linear target.
+ */
+export function childTimeLimitMs(dockerHosts: number, baseMs: number, referenceElapsedMs: number | undefined): number {
+  if (dockerHosts <= REFERENCE_DOCKER_HOSTS || referenceElapsedMs === undefined) {
+    return baseMs;
+  }
+  return Math.max(baseMs, Math.ceil((TIME_LIMIT_SLACK * referenceElapsedMs * dockerHosts) / REFERENCE_DOCKER_HOSTS));
+}
+
 /** Ours then the floor built from ours' profile, per size, sequentially (one process at a time). */
-export async function measureProgramScale(sizes: readonly number[], timeoutMs: number, log: (line: string) => void): Promise<ScalePair[]> {
+export async function measureProgramScale(sizes: readonly number[], baseTimeoutMs: number, log: (line: string) => void): Promise<ScalePair[]> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ovb-scale-"));
   const pairs: ScalePair[] = [];
+  const referenceElapsed: { ours?: number; floor?: number } = {};
+  const timed = async (kind: "ours" | "floor", dockerHosts: number, profileFile: string): Promise<ScaleMeasurement> => {
+    const limitMs = childTimeLimitMs(dockerHosts, baseTimeoutMs, referenceElapsed[kind]);
+    if (limitMs !== baseTimeoutMs) {
+      log(`${kind} ${dockerHosts} docker hosts: time limit ${(limitMs / 1000).toFixed(0)} s (scaled from ${REFERENCE_DOCKER_HOSTS} docker hosts)`);
+    }
+    const started = performance.now();
+    const measurement = await runChild(kind, dockerHosts, profileFile, limitMs);
+    if (dockerHosts === REFERENCE_DOCKER_HOSTS) {
+      referenceElapsed[kind] = performance.now() - started;
+    }
+    return measurement;
+  };
   try {
     for (const dockerHosts of sizes) {
       const profileFile = path.join(scratch, `profile-${dockerHosts}.json`);
       const pair: ScalePair = { dockerHosts };
       pairs.push(pair);
       try {
-        pair.ours = await runChild("ours", dockerHosts, profileFile, timeoutMs);
+        pair.ours = await timed("ours", dockerHosts, profileFile);
         log(`program ${dockerHosts} docker hosts: ${pair.ours.resources} resources, ${(pair.ours.wallMs / 1000).toFixed(1)} s, ${(pair.ours.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
-        pair.floor = await runChild("floor", dockerHosts, profileFile, timeoutMs);
+        pair.floor = await timed("floor", dockerHosts, profileFile);
         log(`floor   ${dockerHosts} docker hosts: ${pair.floor.resources} resources, ${(pair.floor.wallMs / 1000).toFixed(1)} s, ${(pair.floor.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
       } catch (error) {
         pair.error = (error as Error).message.split("\n")[0];
