@@ -167,7 +167,20 @@ async function child(kind: "ours" | "floor", dockerHosts: number, profileFile: s
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }
 
-/** Runs one measurement in a fresh node process; rejects with its stderr when it fails or times out. */
+/** A child resident above this is stopped: the machine (24 GiB) is shared with other work. */
+export const CHILD_MEMORY_LIMIT_BYTES = 14 * 2 ** 30;
+
+/** Resident set of a process from /proc, 0 once it is gone. */
+function residentBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs one measurement in a fresh node process; rejects with its stderr when it fails, times out or outgrows the memory limit. */
 function runChild(kind: "ours" | "floor", dockerHosts: number, profileFile: string, timeoutMs: number): Promise<ScaleMeasurement> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ["--max-old-space-size=16384", __filename, "child", kind, String(dockerHosts), profileFile], {
@@ -175,16 +188,28 @@ function runChild(kind: "ours" | "floor", dockerHosts: number, profileFile: stri
     });
     let stdout = "";
     let stderr = "";
+    let stopped = "";
     proc.stdout.on("data", (chunk) => (stdout += chunk));
     proc.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => {
+      stopped = `killed after ${timeoutMs / 1000} s`;
+      proc.kill("SIGKILL");
+    }, timeoutMs);
+    const memoryWatch = setInterval(() => {
+      const resident = proc.pid === undefined ? 0 : residentBytes(proc.pid);
+      if (resident > CHILD_MEMORY_LIMIT_BYTES) {
+        stopped = `killed at ${(resident / 2 ** 30).toFixed(1)} GiB resident (limit ${CHILD_MEMORY_LIMIT_BYTES / 2 ** 30} GiB)`;
+        proc.kill("SIGKILL");
+      }
+    }, 2000);
     proc.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearInterval(memoryWatch);
       const line = stdout.trim().split("\n").pop() ?? "";
       if (code === 0 && line.startsWith("{")) {
         resolve(JSON.parse(line) as ScaleMeasurement);
       } else {
-        const why = signal === "SIGKILL" ? `killed after ${timeoutMs / 1000} s` : `exit ${code ?? signal}`;
+        const why = stopped || `exit ${code ?? signal}`;
         reject(new Error(`${kind} ${dockerHosts} docker hosts: ${why}\n${stderr.slice(-2000)}`));
       }
     });
@@ -195,7 +220,21 @@ export interface ScalePair {
   dockerHosts: number;
   ours?: ScaleMeasurement;
   floor?: ScaleMeasurement;
+  /** The floor ran on a profile extrapolated from two smaller sizes, since ours did not finish. */
+  floorExtrapolated?: boolean;
   error?: string;
+}
+
+/**
+ * The profile a size would have, from two smaller sizes' profiles: every count and byte total of the
+ * generated topologies is affine in the number of docker hosts (per host, plus the router's share).
+ */
+export function extrapolateProfile(a: { dockerHosts: number; types: TypeProfile[] }, b: { dockerHosts: number; types: TypeProfile[] }, dockerHosts: number): TypeProfile[] {
+  const at = (x0: number, x1: number) => Math.max(0, Math.round(x1 + ((x1 - x0) * (dockerHosts - b.dockerHosts)) / (b.dockerHosts - a.dockerHosts)));
+  return b.types.map((t) => {
+    const before = a.types.find((u) => u.type === t.type) ?? { count: 0, inputBytes: 0 };
+    return { ...t, count: at(before.count, t.count), inputBytes: at(before.inputBytes, t.inputBytes) };
+  });
 }
 
 /** The size the others are compared with (the issue's 300/30 ratio). */
@@ -245,6 +284,18 @@ export async function measureProgramScale(sizes: readonly number[], baseTimeoutM
       } catch (error) {
         pair.error = (error as Error).message.split("\n")[0];
         log(`program scale ${dockerHosts}: ${(error as Error).message}`);
+        // The floor of a size ours could not finish: from the two largest sizes measured before it.
+        const measured = pairs.filter((p) => p.ours !== undefined && p.dockerHosts < dockerHosts).slice(-2);
+        if (pair.ours === undefined && measured.length === 2) {
+          fs.writeFileSync(profileFile, JSON.stringify(extrapolateProfile(measured[0].ours!, measured[1].ours!, dockerHosts)));
+          try {
+            pair.floor = await timed("floor", dockerHosts, profileFile);
+            pair.floorExtrapolated = true;
+            log(`floor   ${dockerHosts} docker hosts (profile extrapolated from ${measured.map((p) => p.dockerHosts).join(" and ")}): ${pair.floor.resources} resources, ${(pair.floor.wallMs / 1000).toFixed(1)} s, ${(pair.floor.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+          } catch (floorError) {
+            log(`program scale ${dockerHosts}, floor: ${(floorError as Error).message}`);
+          }
+        }
       }
     }
   } finally {
