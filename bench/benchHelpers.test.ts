@@ -8,6 +8,7 @@ import { connectivityProbes } from "../topology/probes";
 import { assertDisjoint, prefixesIn } from "./benchNetns";
 import { checkConfig, linearPlanProbes } from "./checkAtScale";
 import { masqueradePackets } from "./dataPlane";
+import { childTimeLimitMs, extrapolateProfile } from "./programScale";
 import { markdownTable } from "./markdownTable";
 import { replaceSection } from "./resultsFile";
 import { scaleConfig } from "./scaleTopology";
@@ -101,4 +102,21 @@ test("the router's MASQUERADE packet counters are read from iptables -L -vnx out
   ].join("\n");
   assert.equal(masqueradePackets(listing), 120357);
   assert.equal(masqueradePackets(listing.split("\n").slice(0, 2).join("\n")), 0);
+});
+
+test("a size above 30 docker hosts gets twice the linear share of the 30-host run as its time limit, never less than the base", () => {
+  const base = 360_000;
+  assert.equal(childTimeLimitMs(3, base, 50_000), base);
+  assert.equal(childTimeLimitMs(30, base, 50_000), base);
+  assert.equal(childTimeLimitMs(100, base, 50_000), base);
+  assert.equal(childTimeLimitMs(300, base, 50_000), 1_000_000);
+  assert.equal(childTimeLimitMs(300, base, undefined), base);
+});
+
+test("a size ours could not finish gets a floor profile extrapolated from two measured sizes (counts and bytes affine in hosts)", () => {
+  const profile = (n: number) => [
+    { type: "docker:index/container:Container", custom: true, count: 10 * n, inputBytes: 348 * 10 * n },
+    { type: "command:remote:Command", custom: true, count: 7 * n + 6, inputBytes: 20_000 * n + 60_000 },
+  ];
+  assert.deepEqual(extrapolateProfile({ dockerHosts: 30, types: profile(30) }, { dockerHosts: 100, types: profile(100) }, 300), profile(300));
 });

@@ -52,7 +52,7 @@ function peakRssBytes(): number {
   return match ? Number(match[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
-/** Mocks that only record and echo: a RandomId gets a fixed hex, everything else its inputs back. */
+/** Mocks that only record and echo: a RandomId gets a fixed hex, an image an id, a command an empty stdout, everything its inputs back. */
 function recordingMocks(profile: Map<string, TypeProfile>): pulumi.runtime.Mocks {
   return {
     newResource: (args) => {
@@ -64,6 +64,14 @@ function recordingMocks(profile: Map<string, TypeProfile>): pulumi.runtime.Mocks
       const state: Record<string, unknown> = { ...args.inputs };
       if (args.type === "random:index/randomId:RandomId") {
         state.hex = "0".repeat(2 * Number(args.inputs.byteLength ?? 4));
+      }
+      // A container's image input is its RemoteImage's id, as a real provider returns it.
+      if (args.type === "docker:index/remoteImage:RemoteImage") {
+        state.imageId = `sha256:${"0".repeat(64)}`;
+      }
+      // The connectivity check parses its command's stdout; an empty one is a report of no probes.
+      if (args.type === HOST_COMMAND) {
+        state.stdout = "";
       }
       return { id: `${args.name}-id`, state };
     },
@@ -163,7 +171,20 @@ async function child(kind: "ours" | "floor", dockerHosts: number, profileFile: s
   process.stdout.write(`${JSON.stringify(measurement)}\n`);
 }
 
-/** Runs one measurement in a fresh node process; rejects with its stderr when it fails or times out. */
+/** A child resident above this is stopped: the machine (24 GiB) is shared with other work. */
+export const CHILD_MEMORY_LIMIT_BYTES = 14 * 2 ** 30;
+
+/** Resident set of a process from /proc, 0 once it is gone. */
+function residentBytes(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs one measurement in a fresh node process; rejects with its stderr when it fails, times out or outgrows the memory limit. */
 function runChild(kind: "ours" | "floor", dockerHosts: number, profileFile: string, timeoutMs: number): Promise<ScaleMeasurement> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, ["--max-old-space-size=16384", __filename, "child", kind, String(dockerHosts), profileFile], {
@@ -171,16 +192,28 @@ function runChild(kind: "ours" | "floor", dockerHosts: number, profileFile: stri
     });
     let stdout = "";
     let stderr = "";
+    let stopped = "";
     proc.stdout.on("data", (chunk) => (stdout += chunk));
     proc.stderr.on("data", (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    const timer = setTimeout(() => {
+      stopped = `killed after ${timeoutMs / 1000} s`;
+      proc.kill("SIGKILL");
+    }, timeoutMs);
+    const memoryWatch = setInterval(() => {
+      const resident = proc.pid === undefined ? 0 : residentBytes(proc.pid);
+      if (resident > CHILD_MEMORY_LIMIT_BYTES) {
+        stopped = `killed at ${(resident / 2 ** 30).toFixed(1)} GiB resident (limit ${CHILD_MEMORY_LIMIT_BYTES / 2 ** 30} GiB)`;
+        proc.kill("SIGKILL");
+      }
+    }, 2000);
     proc.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearInterval(memoryWatch);
       const line = stdout.trim().split("\n").pop() ?? "";
       if (code === 0 && line.startsWith("{")) {
         resolve(JSON.parse(line) as ScaleMeasurement);
       } else {
-        const why = signal === "SIGKILL" ? `killed after ${timeoutMs / 1000} s` : `exit ${code ?? signal}`;
+        const why = stopped || `exit ${code ?? signal}`;
         reject(new Error(`${kind} ${dockerHosts} docker hosts: ${why}\n${stderr.slice(-2000)}`));
       }
     });
@@ -191,26 +224,82 @@ export interface ScalePair {
   dockerHosts: number;
   ours?: ScaleMeasurement;
   floor?: ScaleMeasurement;
+  /** The floor ran on a profile extrapolated from two smaller sizes, since ours did not finish. */
+  floorExtrapolated?: boolean;
   error?: string;
 }
 
+/**
+ * The profile a size would have, from two smaller sizes' profiles: every count and byte total of the
+ * generated topologies is affine in the number of docker hosts (per host, plus the router's share).
+ */
+export function extrapolateProfile(a: { dockerHosts: number; types: TypeProfile[] }, b: { dockerHosts: number; types: TypeProfile[] }, dockerHosts: number): TypeProfile[] {
+  const at = (x0: number, x1: number) => Math.max(0, Math.round(x1 + ((x1 - x0) * (dockerHosts - b.dockerHosts)) / (b.dockerHosts - a.dockerHosts)));
+  return b.types.map((t) => {
+    const before = a.types.find((u) => u.type === t.type) ?? { count: 0, inputBytes: 0 };
+    return { ...t, count: at(before.count, t.count), inputBytes: at(before.inputBytes, t.inputBytes) };
+  });
+}
+
+/** The size the others are compared with (the issue's 300/30 ratio). */
+export const REFERENCE_DOCKER_HOSTS = 30;
+/** Linear growth may take this many times the reference per host before a child is stopped. */
+const TIME_LIMIT_SLACK = 2;
+
+/**
+ * A child's time limit: the base for sizes up to the reference, above it the reference size's own
+ * elapsed time scaled by the size ratio, with TIME_LIMIT_SLACK (300 hosts: 10 × 30 hosts' time × 2,
+ * under load too), never under the base. A child stopped there took over twice the linear target.
+ */
+export function childTimeLimitMs(dockerHosts: number, baseMs: number, referenceElapsedMs: number | undefined): number {
+  if (dockerHosts <= REFERENCE_DOCKER_HOSTS || referenceElapsedMs === undefined) {
+    return baseMs;
+  }
+  return Math.max(baseMs, Math.ceil((TIME_LIMIT_SLACK * referenceElapsedMs * dockerHosts) / REFERENCE_DOCKER_HOSTS));
+}
+
 /** Ours then the floor built from ours' profile, per size, sequentially (one process at a time). */
-export async function measureProgramScale(sizes: readonly number[], timeoutMs: number, log: (line: string) => void): Promise<ScalePair[]> {
+export async function measureProgramScale(sizes: readonly number[], baseTimeoutMs: number, log: (line: string) => void): Promise<ScalePair[]> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "ovb-scale-"));
   const pairs: ScalePair[] = [];
+  const referenceElapsed: { ours?: number; floor?: number } = {};
+  const timed = async (kind: "ours" | "floor", dockerHosts: number, profileFile: string): Promise<ScaleMeasurement> => {
+    const limitMs = childTimeLimitMs(dockerHosts, baseTimeoutMs, referenceElapsed[kind]);
+    if (limitMs !== baseTimeoutMs) {
+      log(`${kind} ${dockerHosts} docker hosts: time limit ${(limitMs / 1000).toFixed(0)} s (scaled from ${REFERENCE_DOCKER_HOSTS} docker hosts)`);
+    }
+    const started = performance.now();
+    const measurement = await runChild(kind, dockerHosts, profileFile, limitMs);
+    if (dockerHosts === REFERENCE_DOCKER_HOSTS) {
+      referenceElapsed[kind] = performance.now() - started;
+    }
+    return measurement;
+  };
   try {
     for (const dockerHosts of sizes) {
       const profileFile = path.join(scratch, `profile-${dockerHosts}.json`);
       const pair: ScalePair = { dockerHosts };
       pairs.push(pair);
       try {
-        pair.ours = await runChild("ours", dockerHosts, profileFile, timeoutMs);
+        pair.ours = await timed("ours", dockerHosts, profileFile);
         log(`program ${dockerHosts} docker hosts: ${pair.ours.resources} resources, ${(pair.ours.wallMs / 1000).toFixed(1)} s, ${(pair.ours.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
-        pair.floor = await runChild("floor", dockerHosts, profileFile, timeoutMs);
+        pair.floor = await timed("floor", dockerHosts, profileFile);
         log(`floor   ${dockerHosts} docker hosts: ${pair.floor.resources} resources, ${(pair.floor.wallMs / 1000).toFixed(1)} s, ${(pair.floor.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
       } catch (error) {
         pair.error = (error as Error).message.split("\n")[0];
         log(`program scale ${dockerHosts}: ${(error as Error).message}`);
+        // The floor of a size ours could not finish: from the two largest sizes measured before it.
+        const measured = pairs.filter((p) => p.ours !== undefined && p.dockerHosts < dockerHosts).slice(-2);
+        if (pair.ours === undefined && measured.length === 2) {
+          fs.writeFileSync(profileFile, JSON.stringify(extrapolateProfile(measured[0].ours!, measured[1].ours!, dockerHosts)));
+          try {
+            pair.floor = await timed("floor", dockerHosts, profileFile);
+            pair.floorExtrapolated = true;
+            log(`floor   ${dockerHosts} docker hosts (profile extrapolated from ${measured.map((p) => p.dockerHosts).join(" and ")}): ${pair.floor.resources} resources, ${(pair.floor.wallMs / 1000).toFixed(1)} s, ${(pair.floor.peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
+          } catch (floorError) {
+            log(`program scale ${dockerHosts}, floor: ${(floorError as Error).message}`);
+          }
+        }
       }
     }
   } finally {

@@ -3,6 +3,7 @@
 // counted from what the program registers under Pulumi's mocks.
 
 import * as path from "node:path";
+import { resourceNames } from "../components/resourceNames";
 import { evaluateProgram, isSecretWrapper, type ResourceRecord } from "../testing/programHarness";
 
 export interface HostRoundTrips {
@@ -23,10 +24,10 @@ function connectionHost(record: ResourceRecord): string {
   return (connection as { host: string }).host;
 }
 
-/** The component that owns a child: the one whose name is the longest prefix of the child's name. */
+/** The component that owns a child: the one whose name, then "/", is the longest prefix of the child's name. */
 export function ownerType(childName: string, components: readonly { name: string; type: string }[]): string {
   const owner = components
-    .filter((c) => childName.startsWith(`${c.name}-`))
+    .filter((c) => childName.startsWith(`${c.name}/`))
     .sort((a, b) => b.name.length - a.name.length)[0];
   return owner === undefined ? "?" : owner.type.split(":").pop()!;
 }
@@ -43,9 +44,9 @@ export async function countRoundTrips(stackFile: string, projectDir: string): Pr
   }
   const resources = evaluation.resources;
   const hostsByAddress = new Map<string, HostRoundTrips>();
-  // OverlayHost components are named for their host; their docker.Provider is `<host>-docker`.
+  // OverlayHost components are named for their host; their docker.Provider is resourceNames.dockerProvider.
   for (const record of resources.filter((r) => r.type === "overlay:host:OverlayHost")) {
-    const hasDocker = resources.some((r) => r.type === "pulumi:providers:docker" && r.name === `${record.name}-docker`);
+    const hasDocker = resources.some((r) => r.type === "pulumi:providers:docker" && r.name === resourceNames.dockerProvider(record.name));
     hostsByAddress.set(record.name, {
       host: record.name,
       role: hasDocker ? "docker" : "router",
@@ -55,12 +56,13 @@ export async function countRoundTrips(stackFile: string, projectDir: string): Pr
       breakdown: "",
     });
   }
-  const components = resources.filter((r) => !r.custom && r.type !== "overlay:host:OverlayHost");
+  // OverlayHost included: what no narrower component owns (the docker engine check) is the host's own.
+  const components = resources.filter((r) => !r.custom);
   const addressToHost = new Map<string, string>();
   const concerns = new Map<string, Map<string, number>>();
   for (const record of resources.filter((r) => r.type === HOST_COMMAND)) {
     const address = connectionHost(record);
-    const hostName = addressToHost.get(address) ?? [...hostsByAddress.keys()].find((h) => record.name.startsWith(`${h}-`));
+    const hostName = addressToHost.get(address) ?? [...hostsByAddress.keys()].find((h) => record.name.startsWith(`${h}/`));
     if (hostName === undefined) {
       throw new Error(`host command ${record.name} (to ${address}) belongs to no host`);
     }
@@ -73,7 +75,7 @@ export async function countRoundTrips(stackFile: string, projectDir: string): Pr
   }
   for (const record of resources.filter((r) => r.custom && r.type.startsWith("docker:"))) {
     const providerName = (record.provider ?? "").split("::").pop()?.replace(/-id$/, "") ?? "";
-    const host = hostsByAddress.get(providerName.replace(/-docker$/, ""));
+    const host = [...hostsByAddress.values()].find((h) => resourceNames.dockerProvider(h.host) === providerName);
     if (host === undefined) {
       throw new Error(`docker resource ${record.name} has no host's provider (${record.provider})`);
     }
