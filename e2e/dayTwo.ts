@@ -72,6 +72,11 @@ export interface DayTwoScenario {
   watchForwarding: boolean;
   /** Checks the steps `pulumi up` took (the connectivity checks' own steps left out). */
   expect: (steps: string[]) => void;
+  /**
+   * Part of every e2e run. The scenarios without it have not passed on the lab yet: they run only
+   * with MACVLAN_OVERLAY_E2E_DAY2=all, until they do.
+   */
+  inEveryRun?: true;
 }
 
 const CHECK = /\/check\/ping |-check-ping /;
@@ -85,12 +90,14 @@ export const DAY_TWO: DayTwoScenario[] = [
     edits: ADDRESS,
     watchForwarding: false,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs update on 10.213.70.11:22)"]),
+    inEveryRun: true,
   },
   {
     title: "masquerade off: the router's rules update in place, forwarding never stops",
     edits: [...ADDRESS, ...MASQUERADE_OFF],
     watchForwarding: true,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs update on 10.213.70.13:22)"]),
+    inEveryRun: true,
   },
   {
     title: "masquerade on again: the same in-place update",
@@ -174,6 +181,9 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
 ];
+
+/** MACVLAN_OVERLAY_E2E_DAY2=all: every day-2 scenario and the upgrade, not only those that have passed on the lab. */
+export const ALL_DAY_TWO = process.env.MACVLAN_OVERLAY_E2E_DAY2 === "all";
 
 /** The steps that did something, one line each ("update host1/... (runs update on 10.213.70.11:22)"). */
 export function summarize(steps: readonly ExecutedStep[]): string[] {
