@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { GUARD, GUARD_STATUS, SANDBOX_DIRS, sandboxUnavailableReason, withHostSandbox } from "./hostSandbox";
+import { GUARD, GUARD_STATUS, SANDBOX_DIRS, SANDBOX_OWN_DIRS, sandboxUnavailableReason, withHostSandbox } from "./hostSandbox";
 
 const skip = sandboxUnavailableReason();
 
@@ -29,5 +29,14 @@ test("sandbox commands run in other namespaces, with files that never reach the 
       assert.equal(fs.existsSync(probe), false, `${probe} must not exist outside the sandbox`);
     }
     assert.equal(box.exec(`stat -f -c %T ${SANDBOX_DIRS.join(" ")}`), "tmpfs\n".repeat(SANDBOX_DIRS.length));
+    for (const dir of SANDBOX_OWN_DIRS) {
+      assert.equal(box.run(`test -e ${dir}`).status, 1, `${dir} starts absent`);
+      const probe = `${dir}/ovltest-probe-${process.pid}`;
+      box.writeFile(probe, "x");
+      assert.equal(box.exec(`stat -f -c %T ${dir}`), "overlayfs\n", `${dir} lies in an overlay`);
+      box.exec(`rm ${probe} && rmdir ${dir}`);
+      assert.equal(fs.existsSync(probe), false, `${probe} must not exist outside the sandbox`);
+    }
+    assert.match(box.snapshot(), new RegExp(`## files under ${SANDBOX_OWN_DIRS[1]}\n\\(absent\\)\n`));
   }),
 );

@@ -13,7 +13,13 @@ import { firstMissingCommand, skipBecause } from "./prerequisites";
 import { shellQuote } from "../components/scripts/shell";
 
 /** Directories each sandbox covers with its own empty tmpfs. */
-export const SANDBOX_DIRS: readonly string[] = ["/etc/sysconfig", "/etc/sysctl.d", "/etc/macvlan-overlay", "/etc/systemd/system", "/var/lib/macvlan-overlay", "/run"];
+export const SANDBOX_DIRS: readonly string[] = ["/etc/sysconfig", "/etc/sysctl.d", "/etc/systemd/system", "/run"];
+
+/**
+ * Directories our scripts make and remove themselves: each starts absent in the sandbox, inside an
+ * overlay of its parent (upper layer a tmpfs), so a test sees whether a delete removed it again.
+ */
+export const SANDBOX_OWN_DIRS: readonly string[] = ["/etc/macvlan-overlay", "/var/lib/macvlan-overlay"];
 
 /** Prefix of every sandbox's network namespace name (and scratch folder). */
 export const SANDBOX_PREFIX = "ovd-";
@@ -34,7 +40,7 @@ export interface CommandResult {
 export interface HostSandbox {
   /** The network namespace's name (`ovd-<random>`). */
   readonly name: string;
-  /** Every directory under a tmpfs of its own. */
+  /** Every directory the sandbox covers: a tmpfs of its own, or (SANDBOX_OWN_DIRS) absent at first inside an overlay. */
   readonly dirs: readonly string[];
   /** The sandbox's namespaces as /proc/<pid>/ns links name them ("net:[4026532…]"). */
   readonly namespaces: { readonly net: string; readonly mnt: string };
@@ -68,23 +74,34 @@ export function sandboxUnavailableReason(): string | undefined {
 
 // Runs as the namespace holder: mounts, says "ready", then waits on stdin (closing it ends the holder,
 // and with it the mount namespace, also if the test process dies).
+// Arguments: the scratch folder, then "tmpfs:DIR" (an empty tmpfs over DIR) or "absent:DIR" (DIR
+// removed inside an overlay of its parent); a missing DIR is made inside such an overlay.
 const HOLDER_SCRIPT = `set -eu
 scratch=$1
 shift
 mount -t tmpfs -o mode=0700 ovltest-scratch "$scratch"
 n=0
-for target in "$@"; do
-  [ -d "$target" ] && continue
-  base=$(dirname "$target")
+overlaid=
+overlay_parent_of() {
+  base=$(dirname "$1")
   while [ ! -d "$base" ]; do base=$(dirname "$base"); done
-  [ "$base" != / ] || { echo "refusing to overlay / for $target" >&2; exit 1; }
+  [ "$base" != / ] || { echo "refusing to overlay / for $1" >&2; exit 1; }
+  case " $overlaid " in *" $base "*) return 0 ;; esac
   n=$((n + 1))
   mkdir -p "$scratch/$n/upper" "$scratch/$n/work"
   mount -t overlay ovltest-overlay -o "lowerdir=$base,upperdir=$scratch/$n/upper,workdir=$scratch/$n/work" "$base"
-  mkdir -p "$target"
+  overlaid="$overlaid $base"
+}
+for arg in "$@"; do
+  target=\${arg#*:}
+  case "$arg" in
+    absent:*) overlay_parent_of "$target"; rm -rf "$target" ;;
+    tmpfs:*) [ -d "$target" ] || { overlay_parent_of "$target"; mkdir -p "$target"; } ;;
+    *) echo "unknown sandbox directory $arg" >&2; exit 1 ;;
+  esac
 done
-for target in "$@"; do
-  mount -t tmpfs -o mode=0755 ovltest "$target"
+for arg in "$@"; do
+  case "$arg" in tmpfs:*) mount -t tmpfs -o mode=0755 ovltest "\${arg#tmpfs:}" ;; esac
 done
 echo ready
 exec cat >/dev/null
@@ -103,6 +120,7 @@ echo '## sysctl'
 sysctl net.ipv4.ip_forward
 for dir in ${dirs.map(shellQuote).join(" ")}; do
   echo "## files under $dir"
+  [ -e "$dir" ] || { echo '(absent)'; continue; }
   find "$dir" -mindepth 1 -printf '%y %m %P %l\\n' | LC_ALL=C sort
   find "$dir" -type f | LC_ALL=C sort | while IFS= read -r file; do
     echo "--- $file"
@@ -182,7 +200,8 @@ function checked(command: string, args: readonly string[]): string {
 
 export async function openHostSandbox(options: SandboxOptions = {}): Promise<HostSandbox> {
   const name = `${SANDBOX_PREFIX}${randomBytes(5).toString("hex")}`;
-  const dirs = [...new Set([...SANDBOX_DIRS, ...(options.extraDirs ?? [])])];
+  const tmpfsDirs = [...new Set([...SANDBOX_DIRS, ...(options.extraDirs ?? [])])].filter((dir) => !SANDBOX_OWN_DIRS.includes(dir));
+  const dirs = [...tmpfsDirs, ...SANDBOX_OWN_DIRS];
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), SANDBOX_PREFIX));
   let holder: ChildProcess | undefined;
   let netnsAdded = false;
@@ -208,7 +227,7 @@ export async function openHostSandbox(options: SandboxOptions = {}): Promise<Hos
     netnsAdded = true;
     holder = spawn(
       "nsenter",
-      [`--net=/run/netns/${name}`, "unshare", "--mount", "--propagation", "private", "sh", "-c", HOLDER_SCRIPT, "holder", scratch, ...dirs],
+      [`--net=/run/netns/${name}`, "unshare", "--mount", "--propagation", "private", "sh", "-c", HOLDER_SCRIPT, "holder", scratch, ...tmpfsDirs.map((dir) => `tmpfs:${dir}`), ...SANDBOX_OWN_DIRS.map((dir) => `absent:${dir}`)],
       { stdio: ["pipe", "pipe", "pipe"] },
     );
     await waitForReady(holder);
@@ -269,7 +288,7 @@ export async function openHostSandbox(options: SandboxOptions = {}): Promise<Hos
       exec,
       writeFile(filePath, content, mode = "0644") {
         if (!dirs.some((dir) => filePath.startsWith(`${dir}/`))) {
-          throw new Error(`${filePath} is not under a sandbox tmpfs (${dirs.join(", ")})`);
+          throw new Error(`${filePath} is not under a sandbox directory (${dirs.join(", ")})`);
         }
         const quoted = shellQuote(filePath);
         exec(`mkdir -p "$(dirname ${quoted})" && cat >${quoted} && chmod ${shellQuote(mode)} ${quoted}`, content);

@@ -111,6 +111,9 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
     releaseDir(BOOT_FRAGMENT_DIR),
     ...dropFileCommands(runner, OWNER),
     ...dropFileCommands(unit, OWNER),
+    // The unit is deleted after every concern of its host (they depend on it): its directory records
+    // may be the last in STATE_DIR.
+    "release_state_dir",
   ];
   const create = [
     ...prelude("boot unit (create)"),
