@@ -74,7 +74,8 @@ export interface DayTwoScenario {
   expect: (steps: string[]) => void;
   /**
    * Part of every e2e run. The scenarios without it have not passed on the lab yet: they run only
-   * with MACVLAN_OVERLAY_E2E_DAY2=all, until they do.
+   * with MACVLAN_OVERLAY_E2E_DAY2=all, until they do. Each scenario starts from the config the one
+   * before it deployed, so an e2e run takes the scenarios up to the first that is not in every run.
    */
   inEveryRun?: true;
 }
@@ -90,7 +91,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     edits: ADDRESS,
     watchForwarding: false,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs update on 10.213.70.11:22)"]),
-    // passes, but after it destroy leaves an empty /var/lib/macvlan-overlay on host1: opt-in until fixed
+    inEveryRun: true,
   },
   {
     title: "masquerade off: the router's rules update in place, forwarding never stops",
@@ -250,4 +251,10 @@ export function compileProgramAt(commit: string): { programDir: string; remove: 
   fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"));
   execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(dir, "tsconfig.json")], { encoding: "utf8" });
   return { programDir: path.join(dir, "dist"), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The scenarios this e2e run takes: all of them with MACVLAN_OVERLAY_E2E_DAY2=all, else those up to the first opt-in one. */
+export function scenariosToRun(all: boolean, scenarios: readonly DayTwoScenario[] = DAY_TWO): DayTwoScenario[] {
+  const firstOptIn = scenarios.findIndex((scenario) => scenario.inEveryRun !== true);
+  return all || firstOptIn < 0 ? [...scenarios] : scenarios.slice(0, firstOptIn);
 }

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
-import { ALL_DAY_TWO, DAY_TWO, assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
+import { ALL_DAY_TWO, assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
 import { LabStack } from "./liveStack";
 import { LAB_DIR, labCommand } from "./labAccess";
 import {
@@ -176,7 +176,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     assertMatrix(pingMatrix("router rebooted, its create scripts run again", CROSS_VLAN(true)));
   });
 
-  for (const scenario of DAY_TWO.filter((s) => s.inEveryRun === true || ALL_DAY_TWO)) {
+  for (const scenario of scenariosToRun(ALL_DAY_TWO)) {
     test(`day 2: ${scenario.title}`, () => {
       const watch = scenario.watchForwarding ? startForwardingWatch() : undefined;
       const started = Date.now();
