@@ -15,6 +15,8 @@ export interface HostShimArgs {
   shim: HostShimSpec;
   /** The VLAN link command the shim sits on. */
   link: pulumi.Resource;
+  /** The host's boot unit: the shim's boot fragment goes with it, and the shim waits for it. */
+  bootUnit?: pulumi.Resource;
   /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
   reapply?: number;
 }
@@ -29,11 +31,11 @@ export class HostShim extends pulumi.ComponentResource {
     super("overlay:host:HostShim", name, {}, opts);
     const { shim } = args;
     const script = withReapply(
-      renderHostShim({ device: shim.device, parent: shim.parent, address: shim.address, containerIps: shim.containerIps }),
+      renderHostShim({ device: shim.device, parent: shim.parent, address: shim.address, containerIps: shim.containerIps, boot: args.bootUnit !== undefined }),
       args.reapply ?? 0,
     );
     this.device = shim.device;
-    this.command = hostCommand(`${name}/${shim.device}`, args.session, script, { parent: this, dependsOn: [args.link] });
+    this.command = hostCommand(`${name}/${shim.device}`, args.session, script, { parent: this, dependsOn: [args.link, ...(args.bootUnit ? [args.bootUnit] : [])] });
     this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
     this.registerOutputs({ device: this.device, address: shim.address });
   }

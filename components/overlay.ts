@@ -182,7 +182,7 @@ export class Overlay extends pulumi.ComponentResource {
         const link = links.find((candidate) => candidate.device === shim.parent)!;
         const hostShim = new HostShim(
           resourceNames.shim(host.name, shim.vlan),
-          { session: overlayHost.session, shim, link: link.command, reapply: topology.reapply },
+          { session: overlayHost.session, shim, link: link.command, bootUnit, reapply: topology.reapply },
           { parent: overlayHost },
         );
         verified.push(hostShim.command);

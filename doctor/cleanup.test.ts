@@ -3,7 +3,8 @@
 // to its snapshot from before the deploy.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { renderHostShim, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
+import { MANAGED_MARKER, renderHostShim, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
+import { renderBootUnit } from "../components/scripts/bootUnit";
 import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
 import { cleanupPlan, describePlan, parseInventory, renderInventoryScript } from "./cleanup";
 
@@ -63,17 +64,33 @@ test("deployed by the program's scripts, state forgotten, cleaned up by its mark
     const before = box.snapshot();
 
     const persistence = "network-scripts";
-    runScript(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence }).create);
-    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 10, parent: "ens33", device: "ens33.10", address: { cidr: "172.18.0.1/24", address: "172.18.0.1", prefix: 24, network: "172.18.0.0" } }, persistence }).create);
-    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 20, parent: "ens33", device: "ens33.20", address: { cidr: "172.19.0.1/24", address: "172.19.0.1", prefix: 24, network: "172.19.0.0" } }, persistence }).create);
-    runScript(box, renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true }).create);
-    runScript(box, renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"] }).create);
+    const boot = true;
+    runScript(box, renderBootUnit({ trunkInterfaces: ["ens33"] }).create);
+    runScript(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence, boot }).create);
+    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 10, parent: "ens33", device: "ens33.10", address: { cidr: "172.18.0.1/24", address: "172.18.0.1", prefix: 24, network: "172.18.0.0" } }, persistence, boot }).create);
+    runScript(box, renderVlanSubinterface({ subinterface: { vlan: 20, parent: "ens33", device: "ens33.20", address: { cidr: "172.19.0.1/24", address: "172.19.0.1", prefix: 24, network: "172.19.0.0" } }, persistence, boot }).create);
+    runScript(box, renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot }).create);
+    runScript(box, renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot }).create);
+    // A fragment whose concern's records are lost: only its marker line says it is ours.
+    box.writeFile("/etc/macvlan-overlay/boot.d/20-vlan-ens33.30.sh", `${MANAGED_MARKER}\nip link set dev ens33.30 up\n`);
     const deployed = box.snapshot();
     assert.notEqual(deployed, before);
 
     // Only the host's own marks from here on: the scripts above are forgotten.
     const inventory = parseInventory(runScript(box, renderInventoryScript()));
-    assert.deepEqual(inventory.files, ["/etc/sysctl.d/90-macvlan-overlay.conf", "/etc/sysconfig/network-scripts/ifcfg-ens33.10", "/etc/sysconfig/network-scripts/ifcfg-ens33.20"]);
+    assert.deepEqual(inventory.files, [
+      "/etc/sysctl.d/90-macvlan-overlay.conf",
+      "/etc/systemd/system/macvlan-overlay.service",
+      "/etc/macvlan-overlay/boot.sh",
+      "/etc/sysconfig/network-scripts/ifcfg-ens33.10",
+      "/etc/sysconfig/network-scripts/ifcfg-ens33.20",
+      "/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh",
+      "/etc/macvlan-overlay/boot.d/20-vlan-ens33.10.sh",
+      "/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh",
+      "/etc/macvlan-overlay/boot.d/20-vlan-ens33.30.sh",
+      "/etc/macvlan-overlay/boot.d/25-shim-mvo-shim10.sh",
+      "/etc/macvlan-overlay/boot.d/30-router.sh",
+    ]);
     assert.equal(inventory.rules.length, 6);
     const steps = cleanupPlan(inventory, persistence);
     assert.deepEqual(steps.map((s) => s.description), [
@@ -82,6 +99,8 @@ test("deployed by the program's scripts, state forgotten, cleaned up by its mark
       "vlan link ens33.10: restored as recorded (deleted if create made it)",
       "vlan link ens33.20: restored as recorded (deleted if create made it)",
       "promiscuous mode on ens33: restored as recorded",
+      "boot fragments of ours still in /etc/macvlan-overlay/boot.d: removed",
+      "boot unit: disabled, its runner and unit file removed",
     ]);
     for (const step of steps) runScript(box, step.script);
 

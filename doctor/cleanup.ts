@@ -16,6 +16,7 @@ import {
   renderVlanSubinterface,
   shellQuote,
 } from "../components/scripts";
+import { BOOT_FRAGMENT_DIR, BOOT_RUNNER_PATH, BOOT_UNIT_PATH, renderBootUnit } from "../components/scripts/bootUnit";
 import { renderHostShimDelete, shimDeviceOfRecord } from "../components/scripts/hostShim";
 import type { Persistence } from "../topology";
 
@@ -30,7 +31,7 @@ export interface Inventory {
   readonly networks: readonly string[];
   /** Tagged iptables rules as `<table> <iptables -S line>`. */
   readonly rules: readonly string[];
-  /** Files carrying the marker line (ifcfg files, the ip_forward sysctl file). */
+  /** Files carrying the marker line (ifcfg files, the ip_forward sysctl file, the boot unit's files). */
   readonly files: readonly string[];
 }
 
@@ -63,7 +64,7 @@ export function renderInventoryScript(): string {
     `    iptables -w -t "$table" -S 2>/dev/null | grep -F -e ${tag} -e ${quotedTag} | sed "s/^/rule\\t$table /" || true`,
     "  done",
     "fi",
-    `for f in ${shellQuote(IP_FORWARD_SYSCTL_FILE)} ${shellQuote(NETWORK_SCRIPTS_DIR)}/ifcfg-*; do`,
+    `for f in ${[IP_FORWARD_SYSCTL_FILE, BOOT_UNIT_PATH, BOOT_RUNNER_PATH].map(shellQuote).join(" ")} ${shellQuote(NETWORK_SCRIPTS_DIR)}/ifcfg-* ${shellQuote(BOOT_FRAGMENT_DIR)}/*.sh; do`,
     "  [ -f \"$f\" ] || continue",
     "  first=; IFS= read -r first <\"$f\" || true",
     "  [ \"$first\" != \"$MARKER\" ] || printf 'file\\t%s\\n' \"$f\"",
@@ -94,11 +95,15 @@ function sorted(values: Iterable<string>): string[] {
 
 /**
  * The steps that remove everything in the inventory, dependents first: containers, networks, host
- * shims, the router's rules and ip_forward, VLAN links (and their ifcfg files), promiscuous mode.
- * Each host-side step is the resource's own delete script, rendered for the device its record names.
+ * shims, the router's rules and ip_forward, VLAN links (and their ifcfg files), promiscuous mode,
+ * then the boot unit. Each host-side step is the resource's own delete script, rendered for the device
+ * its record names (with the boot unit found, as the deployed scripts were: each drops its fragment).
  */
 export function cleanupPlan(inventory: Inventory, persistence: Persistence): CleanupStep[] {
   const steps: CleanupStep[] = [];
+  const fragments = inventory.files.filter((file) => file.startsWith(`${BOOT_FRAGMENT_DIR}/`));
+  const bootFiles = inventory.files.filter((file) => file === BOOT_UNIT_PATH || file === BOOT_RUNNER_PATH);
+  const boot = bootFiles.length > 0 || fragments.length > 0;
   const docker = (description: string, command: string): CleanupStep => ({
     description,
     script: joinScript([...prelude(`cleanup: ${description}`, [], false), command]),
@@ -125,7 +130,7 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
       records.has("nat-router.before") ? "ip_forward restored as recorded" : "ip_forward left as it is (no record)",
     ];
     // No interfaces: the delete then removes every tagged rule, whichever interfaces it names.
-    steps.push({ description: `router: ${what.join(", ")}`, script: renderNatRouter({ interfaces: [], masquerade: false }).delete });
+    steps.push({ description: `router: ${what.join(", ")}`, script: renderNatRouter({ interfaces: [], masquerade: false, boot }).delete });
   }
 
   const ifcfgPrefix = `${NETWORK_SCRIPTS_DIR}/ifcfg-`;
@@ -137,12 +142,30 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
     const recorded = records.has(`vlan-${device}.before`);
     steps.push({
       description: `vlan link ${device}: ${recorded ? "restored as recorded (deleted if create made it)" : "no record: its address and files of ours only"}`,
-      script: renderVlanSubinterface({ subinterface: subinterfaceOf(device), persistence }).delete,
+      script: renderVlanSubinterface({ subinterface: subinterfaceOf(device), persistence, boot }).delete,
     });
   }
 
   for (const trunk of sorted(matching(/^promisc-(.+)\.before$/))) {
-    steps.push({ description: `promiscuous mode on ${trunk}: restored as recorded`, script: renderPromiscuousMode({ trunkInterface: trunk, persistence }).delete });
+    steps.push({ description: `promiscuous mode on ${trunk}: restored as recorded`, script: renderPromiscuousMode({ trunkInterface: trunk, persistence, boot }).delete });
+  }
+
+  if (boot) {
+    // A fragment no step above accounts for (its concern's records lost) goes by its marker line.
+    steps.push({
+      description: `boot fragments of ours still in ${BOOT_FRAGMENT_DIR}: removed`,
+      script: joinScript([
+        ...prelude("cleanup: boot fragments no concern removed", [], false),
+        `MARKER=${shellQuote(MANAGED_MARKER)}`,
+        `for f in ${shellQuote(BOOT_FRAGMENT_DIR)}/*.sh; do`,
+        "  [ -f \"$f\" ] || continue",
+        "  first=; IFS= read -r first <\"$f\" || true",
+        "  if [ \"$first\" = \"$MARKER\" ]; then rm -f \"$f\"; say \"$f: removed\"; fi",
+        "done",
+      ]),
+    });
+    // The unit's delete removes its files by path: it needs no trunk.
+    steps.push({ description: "boot unit: disabled, its runner and unit file removed", script: renderBootUnit({ trunkInterfaces: [] }).delete });
   }
   return steps;
 }

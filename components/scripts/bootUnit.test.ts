@@ -16,6 +16,7 @@ import {
   renderBootUnitFile,
   systemdEscape,
 } from "./bootUnit";
+import { renderHostShim } from "./hostShim";
 import { renderNatRouter } from "./natRouter";
 import { renderPromiscuousMode } from "./promiscuousMode";
 import { shellQuote } from "./shell";
@@ -145,18 +146,30 @@ test("a host's concerns write their fragments; after a 'reboot' the runner bring
     const unit = renderBootUnit(SPEC);
     const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
     const links = [10, 20].map((vlan) => renderVlanSubinterface({ subinterface: subinterface(vlan, 1), persistence: "network-scripts", boot: true }));
+    const shim = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "192.168.10.250", containerIps: ["192.168.10.2"], boot: true });
     const router = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
-    const creates = [unit, promisc, ...links, router];
+    const creates = [unit, promisc, ...links, shim, router];
     for (const script of creates) box.exec(`sh -c ${shellQuote(script.create)}`);
     assert.equal(
       box.exec(`ls ${BOOT_FRAGMENT_DIR}`),
-      "10-promisc-ens33.sh\n20-vlan-ens33.10.sh\n20-vlan-ens33.20.sh\n30-router.sh\n",
+      "10-promisc-ens33.sh\n20-vlan-ens33.10.sh\n20-vlan-ens33.20.sh\n25-shim-mvo-shim10.sh\n30-router.sh\n",
     );
+    // A shim made again has a new MAC (and so a new link-local address): compared by what it is.
+    const shimState = () =>
+      box.exec("ip -d -o link show dev mvo-shim10 | grep -o '@ens33.10: .* macvlan mode bridge' | sed 's/: <.*> .* macvlan/ macvlan/'; ip -4 -o addr show dev mvo-shim10 | awk '{print $4}'; ip -4 route show dev mvo-shim10");
+    const shimDeployed = shimState();
+    assert.equal(shimDeployed, "@ens33.10 macvlan mode bridge\n192.168.10.250/32\n192.168.10.2 scope link \n");
+    box.exec("ip link del mvo-shim10");
+    const shimBoot = box.run(`sh ${BOOT_FRAGMENT_DIR}/25-shim-mvo-shim10.sh`);
+    assert.equal(shimBoot.status, 0, shimBoot.stderr);
+    assert.equal(shimState(), shimDeployed, "the boot fragment makes a lost shim again, with its address and route");
     const deployed = box.snapshot();
 
     // What a reboot loses: the flag, the addresses (the veths stay down), the rules, ip_forward.
     box.exec(
       [
+        "ip link set mvo-shim10 down",
+        "ip addr flush dev mvo-shim10",
         "ip link set ens33 promisc off",
         "ip addr flush dev ens33.10",
         "ip addr flush dev ens33.20",

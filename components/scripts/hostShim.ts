@@ -4,6 +4,8 @@
 // The shim is entirely ours: create makes it (never adopts a link of that name), an update converges
 // its parent, address and routes, delete removes the link and, with it, its address and routes.
 
+import { bootFragment, bootFragmentCommands } from "./bootUnit";
+import { managedFileFunctions } from "./managedFile";
 import {
   type HostScript,
   joinScript,
@@ -24,6 +26,8 @@ export interface HostShimScriptArgs {
   readonly address: string;
   /** The host's containers on the VLAN, each reached by a /32 route through the shim. Default none. */
   readonly containerIps?: readonly string[];
+  /** Write the boot fragment that makes the shim again at boot (the host has the boot unit). Default false. */
+  readonly boot?: boolean;
 }
 
 const RECORD_PREFIX = "shim-";
@@ -49,6 +53,7 @@ function common(device: string, title: string): string[] {
     `SHIM=${shellQuote(device)}`,
     `BEFORE=${stateFile(`${RECORD_PREFIX}${device}${RECORD_SUFFIX}`)}`,
     ...stateFunctions(),
+    ...managedFileFunctions(),
     "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
   ];
 }
@@ -128,12 +133,22 @@ function renderConverge(args: HostShimScriptArgs, action: "create" | "update"): 
     "    say \"$SHIM: route to $ip added\"",
     "  fi",
     "done",
+    ...bootFragmentCommands(hostShimBootFragment(args), args.boot === true).write,
     "commit",
   ]);
 }
 
-/** The delete needs only the device (it reads the record), so a cleanup without state can render it. */
+/** The shim's boot fragment (25: after the VLAN links it sits on, before the router's rules). */
+export function hostShimBootFragment(args: HostShimScriptArgs) {
+  return bootFragment(25, `shim-${args.device}`, hostShimBootFragmentBody(args));
+}
+
+/**
+ * The delete needs only the device (it reads the record; a fragment is removed by its path alone),
+ * so a cleanup without state can render it.
+ */
 export function renderHostShimDelete(device: string): string {
+  const fragment = hostShimBootFragment({ device, parent: "", address: "" });
   return joinScript([
     ...common(device, `host shim ${device} (delete)`),
     "if [ ! -f \"$BEFORE\" ]; then",
@@ -146,6 +161,7 @@ export function renderHostShimDelete(device: string): string {
     "else",
     "  say \"$SHIM: already gone\"",
     "fi",
+    ...bootFragmentCommands(fragment, true).drop,
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
