@@ -107,9 +107,11 @@ export const DOCKER_CLI = ["/usr/local/bin/docker", path.join(LAB_DIR, "cache", 
 export class DockerOverSsh {
   private readonly pathDir: string;
 
-  constructor(readonly hostUrl: string, sshOpts: readonly string[]) {
+  /** `multiplex: false`: ssh connects afresh (verifies the host key, authenticates) every time. */
+  constructor(readonly hostUrl: string, sshOpts: readonly string[], options: { multiplex?: boolean } = {}) {
     this.pathDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-ssh-"));
-    const quoted = [...multiplexOptions(), ...sshOpts].map((o) => `'${o.replace(/'/g, `'\\''`)}'`).join(" ");
+    const shared = options.multiplex === false ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : multiplexOptions();
+    const quoted = [...shared, ...sshOpts].map((o) => `'${o.replace(/'/g, `'\\''`)}'`).join(" ");
     fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
   }
 

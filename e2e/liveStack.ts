@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { DeployedResource } from "../testing/engine/deployment";
 import type { Step } from "../testing/engine/model";
 import type { SshTarget } from "./labAccess";
-import { PROJECT_ROOT } from "./labAccess";
+import { DockerOverSsh, PROJECT_ROOT } from "./labAccess";
 import { mustSucceed, runScript } from "./liveResources";
 
 /** How to reach or remove what a resource is on its host. */
@@ -37,6 +37,8 @@ export interface ExecutedStep extends Step {
 export interface LiveUpRequest {
   /** The stack to deploy; absent: destroy. */
   stackFile?: string;
+  /** `pulumi up --replace`: names (the URNs' last part) of resources to replace though unchanged. */
+  replace?: string[];
   cwd: string;
   programDir?: string;
   stateFile: string;
@@ -65,8 +67,32 @@ export class LabStack {
   }
 
   /** `pulumi up` of a stack file (its name must be Pulumi.<stack>.yaml); throws with the steps done on failure. */
-  up(stackFile: string, options: { programDir?: string } = {}): ExecutedStep[] {
-    return this.run({ stackFile, programDir: options.programDir });
+  up(stackFile: string, options: { programDir?: string; replace?: string[] } = {}): ExecutedStep[] {
+    return this.run({ stackFile, programDir: options.programDir, replace: options.replace });
+  }
+
+  /**
+   * `pulumi refresh`, for what the e2e removes by hand: a Docker network or container the provider
+   * no longer finds is dropped from the state (the provider's Read returns no resource, and the
+   * engine removes it: "Repairing State With Pulumi Refresh", pulumi.com/blog). Returns their names.
+   */
+  refresh(): string[] {
+    const gone = this.state.filter((entry) => {
+      const live = entry.live;
+      if (live.kind !== "docker" || live.object === "image") return false;
+      const cli = new DockerOverSsh(live.hostUrl, live.sshOpts);
+      try {
+        const found = cli.run([live.object, "inspect", "--format", "{{.Id}}", live.id]);
+        if (found.status !== 0 && !/no such|not found/i.test(found.stderr)) {
+          throw new Error(`refresh of ${entry.resource.name}: docker ${live.object} inspect failed: ${found.stderr.trim()}`);
+        }
+        return found.status !== 0;
+      } finally {
+        cli.dispose();
+      }
+    });
+    this.state = this.state.filter((entry) => !gone.includes(entry));
+    return gone.map((entry) => entry.resource.name);
   }
 
   /** `pulumi destroy`: every resource deleted, dependents first. */
@@ -102,7 +128,7 @@ export class LabStack {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private run(request: Pick<LiveUpRequest, "stackFile" | "programDir">): ExecutedStep[] {
+  private run(request: Pick<LiveUpRequest, "stackFile" | "programDir" | "replace">): ExecutedStep[] {
     const resultFile = path.join(this.dir, "result.json");
     const requestFile = path.join(this.dir, "request.json");
     fs.rmSync(resultFile, { force: true });

@@ -29,7 +29,12 @@ class LiveRun {
 
   constructor(private readonly request: LiveUpRequest, previous: LiveEntry[]) {
     this.current = [...previous];
-    this.generator = new StepGenerator(previous.map((entry) => entry.resource));
+    // `pulumi up --replace`: the test names the resources, the engine takes URNs.
+    const replace = new Set(previous.filter((entry) => (request.replace ?? []).includes(entry.resource.name)).map((entry) => entry.resource.urn));
+    if (replace.size !== (request.replace ?? []).length) {
+      throw new Error(`--replace: not every one of ${(request.replace ?? []).join(", ")} is in the state`);
+    }
+    this.generator = new StepGenerator(previous.map((entry) => entry.resource), replace);
   }
 
   apply = async (args: pulumi.runtime.MockResourceArgs, _earlier: unknown, registration?: Registration): Promise<Applied> => {

@@ -1,8 +1,10 @@
 // End to end: bring up the local lab (User-Mode Linux hosts: real 802.1Q, Docker Engine 26, own
 // disks), apply the dev stack's resources to it for real, and prove from inside the containers that
-// packets flow — that create is idempotent, what the program writes survives a reboot, that the
-// config changes users make (e2e/dayTwo.ts) keep the overlay working, and that destroy is exact;
-// then that a stack deployed by the program before stable identities upgrades in place.
+// packets flow — that create is idempotent, that reboots need no re-run, that real hosts' ways
+// (a REJECT in FORWARD, pinned keys, sudo, a bastion) work (e2e/realHostChecks.ts), that the doctor
+// names drift and its repair works (e2e/doctorChecks.ts), that the config changes users make
+// (e2e/dayTwo.ts) keep the overlay working, and that destroy is exact; then that a stack deployed by
+// the program before stable identities upgrades in place, and that cleanup without state is exact.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -10,7 +12,12 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
 import { ALL_DAY_TWO, assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
+import { cleanupWithoutState, doctorFindsNoDrift, doctorNamesHandMadeDrift, doctorRepairBringsItBack } from "./doctorChecks";
 import { LabStack } from "./liveStack";
+import {
+  anotherHostKeyIsRefused, bootUnitOnEveryHost, rebootsNeedNoRerun, routeGuardStopsALockout, routerRulesGoAheadOfAReject,
+  sudoUsers, throughABastion,
+} from "./realHostChecks";
 import { LAB_DIR, labCommand } from "./labAccess";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
@@ -147,33 +154,42 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     assert.deepEqual(snapshotAll(), first);
   });
 
-  test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work", () => {
+  test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work; made again behind a REJECT, they go ahead of it", () => {
     live.runScript("router/nat/rules", "delete");
     try {
       assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "0");
       assertMatrix(pingMatrix("router rules deleted", [...SAME_VLAN, ...CROSS_VLAN(false)]));
     } finally {
-      live.runScript("router/nat/rules", "create");
+      routerRulesGoAheadOfAReject(live);
     }
-    assertMatrix(pingMatrix("router rules restored", CROSS_VLAN(true).slice(0, 2)));
   });
 
-  test("a rebooted router keeps what the program wrote to its disk; its create scripts bring it back", () => {
+  test("each host has the boot unit enabled, its runner and one fragment per concern", () => bootUnitOnEveryHost());
+
+  test("the router, then host1, rebooted: the boot unit brings everything back before dockerd, no script re-run", () => {
     const files = "cat /etc/sysctl.d/90-macvlan-overlay.conf /etc/sysconfig/network-scripts/ifcfg-ens33.10 /etc/sysconfig/network-scripts/ifcfg-ens33.20";
     const written = onHost("router", files);
-    const bootBefore = onHost("router", "cat /proc/sys/kernel/random/boot_id").trim();
-    const reboot = labCommand("reboot", "router");
-    assert.equal(reboot.status, 0, reboot.stdout + reboot.stderr);
-    assert.match(reboot.stdout, /router: halted; booting from/);
-    assert.notEqual(onHost("router", "cat /proc/sys/kernel/random/boot_id").trim(), bootBefore, "a new boot");
-    assert.equal(onHost("router", files), written);
-    // the boot applies /etc/sysctl.d, as systemd-sysctl does
-    assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "1");
-    console.log(`after the reboot the router has: ${onHost("router", "ip -br link").trim().replace(/\n/g, "; ")}`);
-    const routerCommands = live.commands().filter((entry) => entry.live.kind === "command" && entry.live.target.host === HOSTS.router);
-    assert.ok(routerCommands.length > 0);
-    for (const entry of routerCommands) live.runScript(entry.resource.name, "create");
-    assertMatrix(pingMatrix("router rebooted, its create scripts run again", CROSS_VLAN(true)));
+    rebootsNeedNoRerun(["router", "host1"]);
+    assert.equal(onHost("router", files), written, "what the program wrote to the router's disk is still there");
+  });
+
+  test("a create that would move the route back to the operator onto a new link stops and changes nothing", () => routeGuardStopsALockout());
+
+  test("a host presenting another key than the pinned one is refused before any script runs, and by Docker", () => anotherHostKeyIsRefused());
+
+  test("a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", () => sudoUsers(live));
+
+  test("every docker host through the router as bastion: host scripts and Docker", () => throughABastion());
+
+  test("doctor: deployed, every host matches the stack (exit 0)", () => doctorFindsNoDrift());
+
+  test("doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", () => doctorNamesHandMadeDrift());
+
+  test("doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", () => {
+    doctorRepairBringsItBack(live);
+    // reapply back to 0: every host command updates in place again, nothing is replaced
+    const back = summarize(live.up(DEV_STACK)).filter((line) => !/check[-/]ping/.test(line));
+    assert.deepEqual(back.filter((line) => !line.startsWith("update ")), [], back.join("\n"));
   });
 
   for (const scenario of scenariosToRun(ALL_DAY_TWO)) {
@@ -226,6 +242,8 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
       assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot after the upgraded stack's destroy`);
     }
   });
+
+  test("state forgotten (a fresh deploy with a host shim), doctor --cleanup --yes leaves each host as before the deploy", () => cleanupWithoutState(live, before_));
 
   test("lab:down leaves no namespace, link, UML or uml_switch process, mount or file behind", () => {
     const down = labCommand("down");

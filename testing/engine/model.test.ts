@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import { DEV_STACK, evaluate, evaluateEditedDevStack, fakeProjectDir, PROJECT_ROOT } from "../stackEvaluation";
 import { type Deployment, deploymentFromEvaluation } from "./deployment";
-import { changes, planSteps, type Step } from "./model";
+import { changes, planSteps, StepGenerator, type Step } from "./model";
 
 const nameOf = (urn: string) => urn.split("::").pop()!;
 const summary = (steps: readonly Step[]) =>
@@ -108,6 +108,18 @@ describe("the engine model on the dev stack", () => {
       "replace(delete) host2/container/bbox30/container",
       "replace(create) host2/container/bbox30/container",
     ]);
+  });
+
+  test("--replace of an unchanged container replaces it, deleted first; nothing else on the hosts changes", () => {
+    const again = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd }));
+    const target = deployed.find((r) => nameOf(r.urn) === "host2/container/bbox30/container")!;
+    const generator = new StepGenerator(deployed, new Set([target.urn]));
+    const steps = [...again.flatMap((resource) => generator.register(resource)), ...generator.finish()];
+    assert.deepEqual(summary(notChecks(changes(steps))), [
+      "replace(delete) host2/container/bbox30/container",
+      "replace(create) host2/container/bbox30/container",
+    ]);
+    assert.equal(steps.find((step) => step.phase === "delete")!.reason, "replace: --replace");
   });
 
   test("a stack deployed by 593ec9a upgrades without replacing or deleting anything on the hosts", () => {

@@ -153,7 +153,11 @@ export class StepGenerator {
   private readonly condemned = new Map<string, string>();
   private readonly lateDeletes: Step[] = [];
 
-  constructor(private readonly previous: Deployment) {
+  /**
+   * `replace`: the URNs of `pulumi up --replace` ([SG] generateSteps: a resource in the deployment's
+   * ReplaceTargets is replaced even when its inputs are unchanged).
+   */
+  constructor(private readonly previous: Deployment, private readonly replaceTargets: ReadonlySet<string> = new Set()) {
     this.previousByUrn = new Map(previous.map((resource) => [resource.urn, resource]));
   }
 
@@ -182,10 +186,11 @@ export class StepGenerator {
       }];
     }
     const changed = changedKeys(old.inputs, withIgnoredChanges(resource, old));
-    if (changed.length === 0) {
+    const forced = this.replaceTargets.has(old.urn);
+    if (changed.length === 0 && !forced) {
       return [{ op: "same", urn: resource.urn, type: resource.type, reason: "inputs unchanged" }];
     }
-    const replacing = replacingKeys(resource.type, changed);
+    const replacing = forced ? ["--replace", ...changed] : replacingKeys(resource.type, changed);
     if (replacing.length === 0) {
       return [{
         op: "update", urn: resource.urn, type: resource.type,
