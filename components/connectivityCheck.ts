@@ -23,10 +23,15 @@ export interface ConnectivityCheckArgs {
   probes: readonly Probe[];
   /** Everything the check verifies (containers, networks, links, router rules): recorded dependencies. */
   verifies: pulumi.Resource[];
-  /** Values that change whenever something verified is created, replaced or updated. */
-  fingerprints: pulumi.Input<string>[];
+  /** Changes whenever something verified is created, replaced or updated (see verifiedFingerprint). */
+  fingerprint: pulumi.Input<string>;
   /** Aliases to the names a stack deployed before stable identities used. Default none. */
   legacy?: LegacyAliases;
+}
+
+/** One digest of the verified resources' fingerprints: a check's trigger. */
+export function verifiedFingerprint(fingerprints: pulumi.Input<string>[]): pulumi.Output<string> {
+  return pulumi.all(fingerprints).apply((values) => crypto.createHash("sha256").update(JSON.stringify(values)).digest("hex"));
 }
 
 export class ConnectivityCheck extends pulumi.ComponentResource {
@@ -38,9 +43,6 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
     const legacy = args.legacy ?? noLegacyAliases;
     super("overlay:verify:ConnectivityCheck", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
     this.probes = args.probes;
-    const verified = pulumi
-      .all(args.fingerprints)
-      .apply((values) => crypto.createHash("sha256").update(JSON.stringify(values)).digest("hex"));
     const check = new command.remote.Command(
       `${name}/ping`,
       {
@@ -48,7 +50,7 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
         create: args.session.sshUser === "root" ? CONNECTIVITY_CHECK_COMMAND : stdinScriptAsRoot(args.session),
         stdin: renderConnectivityCheck({ probes: args.probes }),
         addPreviousOutputInEnv: false,
-        triggers: [verified],
+        triggers: [args.fingerprint],
       },
       { parent: this, dependsOn: args.verifies, aliases: legacy("-ping") },
     );

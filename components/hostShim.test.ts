@@ -20,17 +20,21 @@ describe("a host shim on the dev stack", () => {
     deployed = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd }));
   });
 
-  test("host1's shim on vlan 10 is one command after its link, with the rendered scripts; nothing else changes", () => {
+  test("host1's shim on vlan 10 is one command after its link and boot unit, with the rendered scripts; nothing else changes", () => {
     const evaluation = evaluateEditedDevStack(cwd, withShim("172.18.0.250"));
     assert.equal(evaluation.error, undefined);
     const shim = evaluation.resources.find((r) => r.name === "host1/vlan10/shim/mvo-shim10");
     assert.ok(shim, evaluation.resources.map((r) => r.name).join(", "));
-    const script = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"] });
+    const script = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot: true });
     assert.equal(shim.inputs.create, script.create);
     assert.equal(shim.inputs.update, script.update);
     assert.equal(shim.inputs.delete, script.delete);
     const link = evaluation.resources.find((r) => r.name === "host1/vlan10/link/ens33.10")!;
     assert.ok(shim.registration!.dependencies.includes(link.registration!.urn));
+    // The boot unit brings it back after a reboot: its fragment goes with the unit, which it waits for.
+    const unit = evaluation.resources.find((r) => r.name === "host1/boot/unit")!;
+    assert.ok(shim.registration!.dependencies.includes(unit.registration!.urn));
+    assert.match(script.create, /put_file '\/etc\/macvlan-overlay\/boot\.d\/25-shim-mvo-shim10\.sh'/);
 
     const next = deploymentFromEvaluation(evaluation);
     assert.deepEqual(changes(planSteps(deployed, next)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)}`), [

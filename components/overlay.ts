@@ -7,7 +7,7 @@ import type { Host, Topology } from "../topology";
 import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
 import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
-import { ConnectivityCheck } from "./connectivityCheck";
+import { ConnectivityCheck, verifiedFingerprint } from "./connectivityCheck";
 import type { PinnedHostKeys } from "./hostKeys";
 import { HostShim } from "./hostShim";
 import { MacvlanNetwork } from "./macvlanNetwork";
@@ -210,6 +210,9 @@ export class Overlay extends pulumi.ComponentResource {
     }
 
     if (topology.verify) {
+      // One digest of everything verified, shared by every host's check: its cost grows with the
+      // resources once, not once per docker host.
+      const verifiedDigest = verifiedFingerprint(fingerprints);
       for (const host of topology.hosts.filter((h) => h.containers.length > 0)) {
         const check = new ConnectivityCheck(
           resourceNames.check(host.name),
@@ -217,7 +220,7 @@ export class Overlay extends pulumi.ComponentResource {
             session: hostConnections.get(host.name)!.session,
             probes: connectivityProbes(topology, host.name, args.probePlan),
             verifies: verified,
-            fingerprints,
+            fingerprint: verifiedDigest,
             legacy: legacy(legacyNames.check(host)),
           },
           { parent: this },

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
+import { renderBootUnit } from "../components/scripts/bootUnit";
 import { shellQuote } from "../components/scripts/shell";
 import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
 import { parseTopology, type Topology } from "../topology";
@@ -75,18 +76,21 @@ function readRouter(box: HostSandbox, topology: Topology) {
   return compare(expectations, parseFacts(facts.stdout));
 }
 
-test("a router built by the program's scripts matches, and hand-made drift is named item by item", { skip }, () =>
+test("a router built by the program's scripts (boot unit included) matches, and hand-made drift is named item by item", { skip }, () =>
   withHostSandbox({}, (box) => {
     box.primeFirewallTables();
     const topology = devTopology();
     const router = topology.hosts[1];
     // This machine's kernel has no 802.1Q: the trunk and its subinterfaces are veths the scripts adopt.
     box.exec("ip link add ens33 type veth peer name ens33-peer && ip link add ens33.10 type veth peer name p10 && ip link add ens33.20 type veth peer name p20 && ip link set ens33-peer up && ip link set p10 up && ip link set p20 up");
-    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts" }).create)}`);
+    // As the program deploys it: the boot unit first, then each concern with its boot fragment.
+    const boot = true;
+    box.exec(`sh -c ${shellQuote(renderBootUnit({ trunkInterfaces: ["ens33"] }).create)}`);
+    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot }).create)}`);
     for (const sub of router.subinterfaces) {
-      box.exec(`sh -c ${shellQuote(renderVlanSubinterface({ subinterface: sub, persistence: "network-scripts" }).create)}`);
+      box.exec(`sh -c ${shellQuote(renderVlanSubinterface({ subinterface: sub, persistence: "network-scripts", boot }).create)}`);
     }
-    box.exec(`sh -c ${shellQuote(renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true }).create)}`);
+    box.exec(`sh -c ${shellQuote(renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot }).create)}`);
 
     const clean = readRouter(box, topology);
     assert.deepEqual(
@@ -99,6 +103,7 @@ test("a router built by the program's scripts matches, and hand-made drift is na
     box.exec("iptables -t nat -D POSTROUTING -o ens33.20 -m comment --comment macvlan-overlay -j MASQUERADE");
     box.exec("ip addr del 172.19.0.1/24 dev ens33.20");
     box.exec("rm /etc/sysconfig/network-scripts/ifcfg-ens33.10");
+    box.exec("rm /etc/systemd/system/multi-user.target.wants/macvlan-overlay.service /etc/macvlan-overlay/boot.d/30-router.sh");
     const drifted = readRouter(box, topology);
     assert.deepEqual(
       drifted.filter((f) => !f.ok && !f.item.startsWith("link ")).map((f) => `${f.item}: expected ${f.expected}, found ${f.found}`),
@@ -108,6 +113,8 @@ test("a router built by the program's scripts matches, and hand-made drift is na
         "addresses ens33.20: expected 172.19.0.1/24, found none",
         "rule -t nat -A POSTROUTING -o ens33.20 -m comment --comment macvlan-overlay -j MASQUERADE: expected present, found absent",
         "rules tagged macvlan-overlay: expected 6, found 5",
+        "boot unit enabled: expected /etc/systemd/system/macvlan-overlay.service, found absent",
+        `file /etc/macvlan-overlay/boot.d/30-router.sh: expected ${clean.find((f) => f.item === "file /etc/macvlan-overlay/boot.d/30-router.sh")!.expected}, found absent`,
       ],
     );
     assert.match(renderTable("## router", drifted), /^promiscuous ens33 +on +off +DIFFERS$/m);

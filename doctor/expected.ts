@@ -5,6 +5,13 @@ import { createHash } from "node:crypto";
 import { persistenceBackend } from "../components/scripts/persistence";
 import { routerRules, describeRule } from "../components/scripts/natRouter";
 import type { ManagedFile } from "../components/scripts/managedFile";
+import {
+  BOOT_RUNNER_PATH, BOOT_UNIT_PATH, BOOT_UNIT_WANTS_LINK, bootUnitWanted, renderBootRunner, renderBootUnitFile,
+} from "../components/scripts/bootUnit";
+import { hostShimBootFragment } from "../components/scripts/hostShim";
+import { routerBootFragment } from "../components/scripts/natRouter";
+import { promiscuousBootFragment } from "../components/scripts/promiscuousMode";
+import { vlanBootFragment } from "../components/scripts/vlanSubinterface";
 import type { Host, Topology } from "../topology";
 
 /** How the facts script reads an item on the host. */
@@ -17,6 +24,7 @@ export type Fact =
   | { readonly kind: "rule"; readonly table: string; readonly chain: string; readonly spec: readonly string[] }
   | { readonly kind: "extra-rules"; readonly expected: number }
   | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "symlink"; readonly path: string }
   | { readonly kind: "network"; readonly name: string }
   | { readonly kind: "container"; readonly name: string };
 
@@ -71,6 +79,9 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
       { item: "rules tagged macvlan-overlay", expected: String(rules.length), fact: { kind: "extra-rules", expected: rules.length } },
     );
   }
+  if (bootUnitWanted(topology.persistence)) {
+    items.push(...bootUnitExpectations(topology, host));
+  }
   if (host.role === "docker") {
     for (const sub of host.subinterfaces) {
       const vlan = topology.vlans.find((v) => v.id === sub.vlan)!;
@@ -92,6 +103,26 @@ export function expectedHostState(topology: Topology, host: Host, macs: KnownMac
     }
   }
   return items;
+}
+
+/** The boot unit: its file, runner and enabling link, and each concern's fragment as the program writes it. */
+function bootUnitExpectations(topology: Topology, host: Host): Expectation[] {
+  const persistence = topology.persistence;
+  const boot = true;
+  const fragments = [
+    promiscuousBootFragment({ trunkInterface: host.trunkInterface, persistence, boot }),
+    ...host.subinterfaces.map((subinterface) => vlanBootFragment({ subinterface, persistence, boot })),
+    ...host.shims.map((shim) => hostShimBootFragment({ device: shim.device, parent: shim.parent, address: shim.address, containerIps: shim.containerIps, boot })),
+    ...(host.role === "router" && topology.router !== undefined
+      ? [routerBootFragment({ interfaces: host.subinterfaces.map((s) => s.device), masquerade: topology.router.masquerade, boot })]
+      : []),
+  ];
+  return [
+    fileExpectation({ path: BOOT_UNIT_PATH, content: renderBootUnitFile({ trunkInterfaces: [host.trunkInterface] }) }),
+    fileExpectation({ path: BOOT_RUNNER_PATH, content: renderBootRunner() }),
+    { item: "boot unit enabled", expected: BOOT_UNIT_PATH, fact: { kind: "symlink", path: BOOT_UNIT_WANTS_LINK } },
+    ...fragments.map(fileExpectation),
+  ];
 }
 
 /** An item's verdict: the found text equals the expected one ("*" matches any MAC). */

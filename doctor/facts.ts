@@ -75,6 +75,8 @@ function factCommand(fact: Fact): string {
       return "tagged_rules";
     case "file":
       return `file_fact ${shellQuote(fact.path)}`;
+    case "symlink":
+      return `readlink ${shellQuote(fact.path)} || echo absent`;
     case "network":
       return `network_fact ${shellQuote(fact.name)}`;
     case "container":
