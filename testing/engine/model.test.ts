@@ -119,7 +119,7 @@ describe("the engine model on the dev stack", () => {
       "replace(delete) host2/container/bbox30/container",
       "replace(create) host2/container/bbox30/container",
     ]);
-    assert.equal(steps.find((step) => step.phase === "delete")!.reason, "replace: --replace");
+    assert.equal(steps.find((step) => step.phase === "delete" && step.urn === target.urn)!.reason, "replace: --replace");
   });
 
   test("a stack deployed by 593ec9a upgrades without replacing or deleting anything on the hosts", () => {
