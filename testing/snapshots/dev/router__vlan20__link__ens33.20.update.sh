@@ -37,13 +37,20 @@ restore_file() {
 undo_run() { "$@" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\n' "$*" >&2; }
 # The journal is shell text, newest first; its quoted words may span lines.
 rollback() { eval "$UNDO"; }
+# A rollback removes STATE_DIR again if this run made it and no other record is in it.
+make_state_dir() {
+  if [ ! -d "$STATE_DIR" ]; then
+    undo_push release_state_dir
+    mkdir -p "$STATE_DIR"
+  fi
+}
 record() {
   record_file=$1
   shift
-  mkdir -p "$STATE_DIR"
+  make_state_dir
   journal_file "$record_file"
   if ! printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
-    mkdir -p "$STATE_DIR"
+    make_state_dir
     printf '%s\n' "$@" >"$record_file.tmp.$$"
   fi
   mv -f "$record_file.tmp.$$" "$record_file"
@@ -374,13 +381,20 @@ restore_file() {
 undo_run() { "$@" >/dev/null 2>&1 || printf '\''rollback: could not undo: %s\n'\'' "$*" >&2; }
 # The journal is shell text, newest first; its quoted words may span lines.
 rollback() { eval "$UNDO"; }
+# A rollback removes STATE_DIR again if this run made it and no other record is in it.
+make_state_dir() {
+  if [ ! -d "$STATE_DIR" ]; then
+    undo_push release_state_dir
+    mkdir -p "$STATE_DIR"
+  fi
+}
 record() {
   record_file=$1
   shift
-  mkdir -p "$STATE_DIR"
+  make_state_dir
   journal_file "$record_file"
   if ! printf '\''%s\n'\'' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
-    mkdir -p "$STATE_DIR"
+    make_state_dir
     printf '\''%s\n'\'' "$@" >"$record_file.tmp.$$"
   fi
   mv -f "$record_file.tmp.$$" "$record_file"
