@@ -155,6 +155,9 @@ export function sudoUsers(live: LabStack): void {
   onHost("host2", [
     "useradd -M -d / -s /bin/sh ovlsudo",
     "useradd -M -d / -s /bin/sh ovlnopw",
+    // useradd leaves the password locked ("!"), and sshd without PAM refuses a locked account
+    "usermod -p '*' ovlsudo",
+    "usermod -p '*' ovlnopw",
     "printf 'ovlsudo ALL=(root) NOPASSWD: ALL\\novlnopw ALL=(root) ALL\\n' >/etc/sudoers.d/ovl-e2e",
     "chmod 440 /etc/sudoers.d/ovl-e2e",
   ].join("\n"));
