@@ -4,6 +4,7 @@
 // fragments, and removes the unit, the runner and the directories it made.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { withReapply } from "./scripts";
 import { renderBootUnit } from "./scripts/bootUnit";
 import { hostCommand } from "./hostCommand";
 import type { HostSession } from "./overlayHost";
@@ -15,6 +16,8 @@ export interface BootUnitArgs {
   trunkInterface: string;
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
+  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  reapply?: number;
 }
 
 export class BootUnit extends pulumi.ComponentResource {
@@ -22,7 +25,7 @@ export class BootUnit extends pulumi.ComponentResource {
 
   constructor(name: string, args: BootUnitArgs, opts?: pulumi.ComponentResourceOptions) {
     super("overlay:host:BootUnit", name, {}, opts);
-    const script = renderBootUnit({ trunkInterfaces: [args.trunkInterface] });
+    const script = withReapply(renderBootUnit({ trunkInterfaces: [args.trunkInterface] }), args.reapply ?? 0);
     this.command = hostCommand(`${name}/unit`, args.session, script, { parent: this, dependsOn: args.hostReady });
     this.registerOutputs({});
   }

@@ -84,7 +84,7 @@ export class Overlay extends pulumi.ComponentResource {
       const bootUnit = bootUnitWanted(topology.persistence)
         ? new BootUnit(
             resourceNames.bootUnit(host.name),
-            { session: overlayHost.session, trunkInterface: host.trunkInterface, hostReady },
+            { session: overlayHost.session, trunkInterface: host.trunkInterface, hostReady, reapply: topology.reapply },
             { parent: overlayHost },
           ).command
         : undefined;
