@@ -10,10 +10,9 @@ import { renderPromiscuousMode, withReapply } from "./scripts";
 const nameOf = (urn: string) => urn.split("::").pop()!;
 // Every host command that changes the host (the boot unit too); the read-only engine check has no update.
 const HOST_COMMANDS = [
-  "host1/boot/unit", "host2/boot/unit", "router/boot/unit",
-  "host1/trunk/promisc/ens33", "host1/vlan10/link/ens33.10", "host1/vlan20/link/ens33.20",
-  "host2/trunk/promisc/ens33", "host2/vlan10/link/ens33.10", "host2/vlan20/link/ens33.20",
-  "router/nat/rules", "router/trunk/promisc/ens33", "router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20",
+  "host1/boot/unit", "host1/trunk/promisc/ens33", "host1/vlan10/link/ens33.10", "host1/vlan20/link/ens33.20",
+  "host2/boot/unit", "host2/trunk/promisc/ens33", "host2/vlan10/link/ens33.10", "host2/vlan20/link/ens33.20",
+  "router/boot/unit", "router/nat/rules", "router/trunk/promisc/ens33", "router/vlan10/link/ens33.10", "router/vlan20/link/ens33.20",
 ];
 
 test("reapply 0 leaves the scripts byte for byte; any other number is a comment after the first line", () => {
