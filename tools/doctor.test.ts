@@ -60,13 +60,15 @@ test("a deployed dev stack that matches: exit 0, every host read, progress on th
   const result = runDoctor({ stackFile: DEV_STACK }, () => shell, (line) => log.push(line));
   assert.equal(result.exitCode, 0, result.report);
   assert.match(result.report, /doctor: every host matches the stack$/);
+  // A docker host: 17 items and the boot unit's 6 (unit file, runner, enabling link, the promisc and
+  // two VLAN fragments); the router: 16 and 7 (its rules' fragment too).
   assert.deepEqual(log, [
     "[doctor] 1/3 host1 (10.213.70.11): reading",
-    "[doctor] host1: 17 items, 0 differ",
+    "[doctor] host1: 23 items, 0 differ",
     "[doctor] 2/3 host2 (10.213.70.12): reading",
-    "[doctor] host2: 17 items, 0 differ",
+    "[doctor] host2: 23 items, 0 differ",
     "[doctor] 3/3 router (10.213.70.13): reading",
-    "[doctor] router: 16 items, 0 differ",
+    "[doctor] router: 23 items, 0 differ",
   ]);
   // Each docker host: its facts, then the program's own connectivity check; the router: facts only.
   assert.deepEqual(shell.scripts, [
