@@ -112,7 +112,10 @@ export class DockerOverSsh {
     this.pathDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-ssh-"));
     const shared = options.multiplex === false ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : multiplexOptions();
     const quoted = [...shared, ...sshOpts].map((o) => `'${o.replace(/'/g, `'\\''`)}'`).join(" ");
-    fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
+    // The ssh it runs gets PATH without this folder: an `ssh` the options name (a bastion's
+    // ProxyCommand) is the real one, as under the provider, never this wrapper again.
+    const realPath = `'${(process.env.PATH ?? "/usr/bin:/bin").replace(/'/g, `'\\''`)}'`;
+    fs.writeFileSync(path.join(this.pathDir, "ssh"), `#!/bin/sh\nPATH=${realPath}\nexport PATH\nexec /usr/bin/ssh ${quoted} "$@"\n`, { mode: 0o755 });
   }
 
   run(args: readonly string[], timeoutMs = SSH_TIMEOUT_MS): RunResult {
