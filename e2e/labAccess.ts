@@ -105,7 +105,8 @@ export const DOCKER_CLI = ["/usr/local/bin/docker", path.join(LAB_DIR, "cache", 
  * from PATH, so a wrapper first on PATH adds the options, as the Pulumi provider does.
  */
 export class DockerOverSsh {
-  private readonly pathDir: string;
+  /** The folder of the `ssh` wrapper, first on the docker CLI's PATH. */
+  readonly pathDir: string;
 
   /** `multiplex: false`: ssh connects afresh (verifies the host key, authenticates) every time. */
   constructor(readonly hostUrl: string, sshOpts: readonly string[], options: { multiplex?: boolean } = {}) {
