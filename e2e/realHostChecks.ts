@@ -54,9 +54,11 @@ const forwardChain = () => onHost("router", "iptables -w -S FORWARD").trim().spl
  * create puts its rules ahead of the REJECT, and routed pings pass; the REJECT is taken out after.
  */
 export function routerRulesGoAheadOfAReject(live: LabStack): void {
-  onHost("router", "iptables -w -A FORWARD -j REJECT");
+  let created = false;
   try {
+    onHost("router", "iptables -w -A FORWARD -j REJECT");
     live.runScript("router/nat/rules", "create");
+    created = true;
     const forward = forwardChain();
     const reject = forward.indexOf("-A FORWARD -j REJECT --reject-with icmp-port-unreachable");
     assert.ok(reject > 0, forward.join("\n"));
@@ -64,7 +66,9 @@ export function routerRulesGoAheadOfAReject(live: LabStack): void {
     assert.ok(forward.slice(reject + 1).every((rule) => !rule.includes(TAGGED)), `no rule of ours after the REJECT:\n${forward.join("\n")}`);
     assertMatrix(pingMatrix("router rules back ahead of a REJECT", CROSS_VLAN(true)));
   } finally {
-    onHost("router", "iptables -w -D FORWARD -j REJECT");
+    // Whatever failed, the router is left as deployed for the tests after this one.
+    sshRun(target("router"), "while iptables -w -D FORWARD -j REJECT 2>/dev/null; do :; done");
+    if (!created) live.runScript("router/nat/rules", "create");
   }
 }
 
