@@ -131,8 +131,11 @@ class LiveRun {
     const live = old.live;
     if (live.kind === "command") {
       this.record(step, `${live.target.host}:${live.target.port}`);
-      // [CMD] Delete runs with the stored connection, script and stdin.
-      mustSucceed(old.resource.name, "delete", runScript(live.target, live.delete, old.resource.inputs.stdin as string | undefined));
+      // [CMD] Delete runs with the stored connection, script and stdin; a command without a
+      // delete script (the read-only checks) runs nothing on delete (commandController.go Delete).
+      if (live.delete !== "") {
+        mustSucceed(old.resource.name, "delete", runScript(live.target, live.delete, old.resource.inputs.stdin as string | undefined));
+      }
     } else if (live.kind === "docker") {
       this.record(step, live.hostUrl);
       removeDockerObject(this.cli(live.hostUrl, live.sshOpts), live.object, live.id, live.keepLocally);

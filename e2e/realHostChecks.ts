@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { renderVlanSubinterface } from "../components/scripts";
+import { renderVlanSubinterface, shellQuote } from "../components/scripts";
 import { BOOT_RUNNER_PATH, BOOT_UNIT_PATH, BOOT_UNIT_WANTS_LINK } from "../components/scripts/bootUnit";
 import { runAsRoot } from "../components/scripts/privilege";
 import { isSecretWrapper, listInput, type ResourceRecord } from "../testing/programHarness";
@@ -162,6 +162,9 @@ export function sudoUsers(live: LabStack): void {
     // useradd leaves the password locked ("!"), and sshd without PAM refuses a locked account
     "usermod -p '*' ovlsudo",
     "usermod -p '*' ovlnopw",
+    // the lab's authorized_keys sits in a folder only root reads: each user gets its own copy
+    "mkdir -p /etc/ssh/authorized_keys.d",
+    `for u in ovlsudo ovlnopw; do printf '%s\\n' ${shellQuote(fs.readFileSync(`${LAB_KEY}.pub`, "utf8").trim())} >/etc/ssh/authorized_keys.d/$u; chown $u /etc/ssh/authorized_keys.d/$u; chmod 600 /etc/ssh/authorized_keys.d/$u; done`,
     "printf 'ovlsudo ALL=(root) NOPASSWD: ALL\\novlnopw ALL=(root) ALL\\n' >/etc/sudoers.d/ovl-e2e",
     "chmod 440 /etc/sudoers.d/ovl-e2e",
   ].join("\n"));
@@ -175,7 +178,7 @@ export function sudoUsers(live: LabStack): void {
     assert.equal(asUser.stdout, "");
     assert.match(asUser.stderr, /^error: host2: user ovlnopw cannot run sudo without a password here \(sudo -n true failed\)/);
   } finally {
-    onHost("host2", "rm -f /etc/sudoers.d/ovl-e2e; userdel ovlsudo; userdel ovlnopw");
+    onHost("host2", "rm -f /etc/sudoers.d/ovl-e2e /etc/ssh/authorized_keys.d/ovlsudo /etc/ssh/authorized_keys.d/ovlnopw; rmdir /etc/ssh/authorized_keys.d; userdel ovlsudo; userdel ovlnopw");
   }
 }
 

@@ -281,7 +281,8 @@ ListenAddress $addr:22
 ListenAddress $addr:$LAB_ALT_SSH_PORT
 HostKey $hd/ssh_host_ed25519_key
 PidFile /run/sshd.pid
-AuthorizedKeysFile $LAB_DIR/authorized_keys
+# the second: a user a test adds on the host (the lab's folder is root's alone)
+AuthorizedKeysFile $LAB_DIR/authorized_keys /etc/ssh/authorized_keys.d/%u
 # the lab's key files sit in the project tree, whose directories are not ours to police
 StrictModes no
 PermitRootLogin prohibit-password
