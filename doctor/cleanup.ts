@@ -6,6 +6,7 @@
 import {
   IP_FORWARD_SYSCTL_FILE,
   MANAGED_MARKER,
+  managedFileFunctions,
   NETWORK_SCRIPTS_DIR,
   RULE_COMMENT,
   STATE_DIR,
@@ -15,6 +16,7 @@ import {
   renderPromiscuousMode,
   renderVlanSubinterface,
   shellQuote,
+  stateFunctions,
 } from "../components/scripts";
 import { BOOT_FRAGMENT_DIR, BOOT_RUNNER_PATH, BOOT_UNIT_PATH, renderBootUnit } from "../components/scripts/bootUnit";
 import { renderHostShimDelete, shimDeviceOfRecord } from "../components/scripts/hostShim";
@@ -151,17 +153,15 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
   }
 
   if (boot) {
-    // A fragment no step above accounts for (its concern's records lost) goes by its marker line.
+    // A fragment no step above accounts for (its concern's records lost): drop_file removes it if it
+    // still carries our marker line (one the concerns' deletes removed is reported already absent).
     steps.push({
       description: `boot fragments of ours still in ${BOOT_FRAGMENT_DIR}: removed`,
       script: joinScript([
-        ...prelude("cleanup: boot fragments no concern removed", [], false),
-        `MARKER=${shellQuote(MANAGED_MARKER)}`,
-        `for f in ${shellQuote(BOOT_FRAGMENT_DIR)}/*.sh; do`,
-        "  [ -f \"$f\" ] || continue",
-        "  first=; IFS= read -r first <\"$f\" || true",
-        "  if [ \"$first\" = \"$MARKER\" ]; then rm -f \"$f\"; say \"$f: removed\"; fi",
-        "done",
+        ...prelude("cleanup: boot fragments no concern removed"),
+        ...stateFunctions(),
+        ...managedFileFunctions(),
+        ...fragments.map((fragment) => `drop_file ${shellQuote(fragment)}`),
       ]),
     });
     // The unit's delete removes its files by path: it needs no trunk.
