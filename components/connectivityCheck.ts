@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import {
   CONNECTIVITY_CHECK_COMMAND,
+  inPlanOrder,
   parseConnectivityReport,
   type Probe,
   type ProbeReport,
@@ -54,7 +55,8 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.verifies, aliases: legacy("-ping") },
     );
-    this.report = pulumi.unsecret(check.stdout.apply(parseConnectivityReport));
+    const probes = args.probes;
+    this.report = pulumi.unsecret(check.stdout.apply((stdout) => inPlanOrder(parseConnectivityReport(stdout), probes)));
     this.registerOutputs({ report: this.report });
   }
 }

@@ -4,7 +4,7 @@
 // must know (order, and what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
-import { connectivityProbes, type ProbePlanOptions } from "../topology/probes";
+import { connectivityProbes, hostsProbed, type ProbePlanOptions } from "../topology/probes";
 import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck, verifiedFingerprint } from "./connectivityCheck";
@@ -50,8 +50,8 @@ export class Overlay extends pulumi.ComponentResource {
     super("overlay:index:Overlay", name, {}, opts);
     const { topology } = args;
     const legacy = legacyAliasesFor(topology);
-    const verified: pulumi.Resource[] = [];
-    const fingerprints: pulumi.Input<string>[] = [topology.macvlanMode];
+    // Per host, what a check verifies there: recorded dependencies and their fingerprints.
+    const verifiedOn = new Map<string, { resources: pulumi.Resource[]; fingerprints: pulumi.Input<string>[] }>();
     const hostConnections = new Map<string, OverlayHost>();
     const { hostKeys } = args;
 
@@ -80,6 +80,9 @@ export class Overlay extends pulumi.ComponentResource {
         containers: [],
       };
       this.hosts[host.name] = summary;
+      const verified: pulumi.Resource[] = [];
+      const fingerprints: pulumi.Input<string>[] = [];
+      verifiedOn.set(host.name, { resources: verified, fingerprints });
 
       const bootUnit = bootUnitWanted(topology.persistence)
         ? new BootUnit(
@@ -210,17 +213,19 @@ export class Overlay extends pulumi.ComponentResource {
     }
 
     if (topology.verify) {
-      // One digest of everything verified, shared by every host's check: its cost grows with the
-      // resources once, not once per docker host.
-      const verifiedDigest = verifiedFingerprint(fingerprints);
+      // Each check verifies, depends on and re-runs for what sits on the hosts its probes touch, in
+      // config order (with two docker hosts, as in the dev stack, that is every host).
       for (const host of topology.hosts.filter((h) => h.containers.length > 0)) {
+        const probes = connectivityProbes(topology, host.name, args.probePlan);
+        const touched = hostsProbed(topology, host.name, probes);
+        const scope = topology.hosts.filter((h) => touched.has(h.name)).map((h) => verifiedOn.get(h.name)!);
         const check = new ConnectivityCheck(
           resourceNames.check(host.name),
           {
             session: hostConnections.get(host.name)!.session,
-            probes: connectivityProbes(topology, host.name, args.probePlan),
-            verifies: verified,
-            fingerprint: verifiedDigest,
+            probes,
+            verifies: scope.flatMap((on) => on.resources),
+            fingerprint: verifiedFingerprint([topology.macvlanMode, ...scope.flatMap((on) => on.fingerprints)]),
             legacy: legacy(legacyNames.check(host)),
           },
           { parent: this },

@@ -1,6 +1,6 @@
 // Turns expectations and found facts into verdicts and the per-host table the doctor prints.
 
-import { parseConnectivityReport } from "../components/scripts/connectivityCheck";
+import { inPlanOrder, parseConnectivityReport, type Probe } from "../components/scripts/connectivityCheck";
 import { type Expectation, matches } from "./expected";
 
 export interface Finding {
@@ -18,8 +18,8 @@ export function compare(expectations: readonly Expectation[], found: ReadonlyMap
 }
 
 /** Findings from the connectivity check's report, one per probe. */
-export function pingFindings(checkOutput: string): Finding[] {
-  return parseConnectivityReport(checkOutput).map((probe) => ({
+export function pingFindings(checkOutput: string, plan: readonly Probe[] = []): Finding[] {
+  return inPlanOrder(parseConnectivityReport(checkOutput), plan).map((probe) => ({
     item: `ping ${probe.from} -> ${probe.to} (${probe.toIp}, ${probe.kind})`,
     expected: probe.expected,
     found: probe.result,

@@ -103,7 +103,7 @@ export function examineHost(topology: Topology, host: Host, shell: HostShell, ma
   if (host.containers.length > 0) {
     const probes = connectivityProbes(topology, host.name);
     const check = shell.run(host, renderConnectivityCheck({ probes }));
-    const pings = pingFindings(check.stdout);
+    const pings = pingFindings(check.stdout, probes);
     findings.push(...pings);
     // A check that could not run at all reports no probe: that is a difference too, never a silence.
     if (pings.length === 0 && probes.length > 0) {

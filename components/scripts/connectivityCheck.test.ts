@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseConnectivityReport, type Probe, renderConnectivityCheck } from "./connectivityCheck";
+import { inPlanOrder, parseConnectivityReport, type Probe, renderConnectivityCheck } from "./connectivityCheck";
 import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
@@ -12,19 +12,41 @@ const probes: Probe[] = [
   { from: "ghost", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: false },
 ];
 
+/** The lanes of a rendered check: per background group, its run_pings and report calls. */
+function lanesOf(text: string): string[][] {
+  const lanes: string[][] = [];
+  for (const line of text.split("\n").map((l) => l.trim())) {
+    if (line === "{") lanes.push([]);
+    else if (line.startsWith("run_pings ") || line.startsWith("report ")) lanes[lanes.length - 1].push(line);
+  }
+  return lanes;
+}
+
 test("one docker exec per source container with all its IPs, then one report call per probe", () => {
   const text = renderConnectivityCheck({ probes: probes.slice(0, 3) });
-  const calls = text.split("\n").filter((line) => line.startsWith("run_pings ") || line.startsWith("report "));
-  assert.deepEqual(calls, [
-    "run_pings 'bbox10' '172.18.0.5' '172.19.0.4'",
-    "report '1' 'bbox30' '172.18.0.5' 'same-vlan' 'reachable'",
-    "report '2' 'bbox40' '172.19.0.4' 'routed' 'unreachable'",
-    "run_pings 'bbox20' '172.19.0.4'",
-    "report '1' 'bbox40' '172.19.0.4' 'same-vlan' 'reachable'",
+  assert.deepEqual(lanesOf(text), [
+    ["run_pings 'bbox10' '172.18.0.5' '172.19.0.4'", "report '1' 'bbox30' '172.18.0.5' 'same-vlan' 'reachable'", "report '2' 'bbox40' '172.19.0.4' 'routed' 'unreachable'"],
+    ["run_pings 'bbox20' '172.19.0.4'", "report '1' 'bbox40' '172.19.0.4' 'same-vlan' 'reachable'"],
   ]);
+  assert.match(text, /^PROBES='3'$/m);
   assert.match(text, /^PING_COUNT='3'$/m);
   assert.match(text, /^PING_TIMEOUT='2'$/m);
   assert.equal(text.split("\n").filter((line) => !line.startsWith("#") && line.includes("docker exec")).length, 1);
+});
+
+test("source containers are dealt round-robin over at most parallelSources lanes (default 8)", () => {
+  const many: Probe[] = Array.from({ length: 10 }, (_, i) => ({
+    from: `c${i}`, to: "gateway", toIp: "172.18.0.1", kind: "gateway", expectReachable: true,
+  }));
+  const sourcesPerLane = (text: string) => lanesOf(text).map((lane) => lane.filter((l) => l.startsWith("run_pings")).map((l) => l.split(" ")[1]));
+  assert.deepEqual(sourcesPerLane(renderConnectivityCheck({ probes: many, parallelSources: 3 })), [
+    ["'c0'", "'c3'", "'c6'", "'c9'"],
+    ["'c1'", "'c4'", "'c7'"],
+    ["'c2'", "'c5'", "'c8'"],
+  ]);
+  assert.equal(lanesOf(renderConnectivityCheck({ probes: many })).length, 8);
+  assert.equal(lanesOf(renderConnectivityCheck({ probes: many.slice(0, 2) })).length, 2);
+  assert.throws(() => renderConnectivityCheck({ probes: many, parallelSources: 0 }), /parallelSources must be a positive integer, got 0/);
 });
 
 test("count and timeout can be set, and must be positive integers", () => {
@@ -83,6 +105,9 @@ echo "ping $*" >>/run/ping-calls.log
 echo "round-trip min/avg/max = 0.100/0.250/0.400 ms"
 `;
 
+const byProbe = (a: { from: string; to: string }, b: { from: string; to: string }) =>
+  `${a.from} ${a.to}`.localeCompare(`${b.from} ${b.to}`);
+
 function withFakeDocker(body: (box: HostSandbox) => void): Promise<void> {
   return withHostSandbox({ extraDirs: ["/usr/local/bin"] }, (box) => {
     box.writeFile("/usr/local/bin/docker", FAKE_DOCKER, "0755");
@@ -95,7 +120,8 @@ test("every probe runs and reports; any differing result makes the exit status 1
   withFakeDocker((box) => {
     const before = box.snapshot();
     const result = box.run("sh -s", { input: renderConnectivityCheck({ probes }) });
-    assert.deepEqual(parseConnectivityReport(result.stdout), [
+    // Lanes run at once, so lines come in the order they finish: compared sorted.
+    assert.deepEqual(parseConnectivityReport(result.stdout).sort(byProbe), [
       { from: "bbox10", to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expected: "reachable", result: "reachable", rttMs: 0.25 },
       { from: "bbox10", to: "bbox40", toIp: "172.19.0.4", kind: "routed", expected: "unreachable", result: "unreachable", rttMs: null },
       { from: "bbox20", to: "bbox40", toIp: "172.19.0.4", kind: "same-vlan", expected: "reachable", result: "unreachable", rttMs: null },
@@ -108,8 +134,8 @@ test("every probe runs and reports; any differing result makes the exit status 1
     assert.equal(result.status, 1);
     assert.equal(result.stderr, "");
     assert.equal(
-      box.exec("cat /run/docker-calls.log; rm /run/docker-calls.log"),
-      ["inspect -f {{.State.Running}}", "exec bbox10 sh", "inspect -f {{.State.Running}}", "exec bbox20 sh", "inspect -f {{.State.Running}}", ""].join("\n"),
+      box.exec("sort /run/docker-calls.log; rm /run/docker-calls.log"),
+      ["exec bbox10 sh", "exec bbox20 sh", "inspect -f {{.State.Running}}", "inspect -f {{.State.Running}}", "inspect -f {{.State.Running}}", ""].join("\n"),
     );
     assert.equal(
       box.exec("sort /run/ping-calls.log; rm /run/ping-calls.log"),
@@ -127,3 +153,64 @@ test("all probes as expected exits 0, with the chosen count and timeout", { skip
     assert.match(box.exec("cat /run/ping-calls.log"), /^ping -c 1 -W 5 172\.18\.0\.5$/m);
   }),
 );
+
+test("a probe that gives no line (a lane lost) fails the check, never passes it", { skip }, () =>
+  withFakeDocker((box) => {
+    const script = renderConnectivityCheck({ probes: probes.slice(0, 2) });
+    const lost = script.split("\n").filter((line) => !line.includes("report '2'")).join("\n");
+    assert.notEqual(lost, script);
+    const result = box.run("sh -s", { input: lost });
+    assert.equal(parseConnectivityReport(result.stdout).length, 1);
+    assert.ok(result.stdout.endsWith("connectivity: 1 of 2 probes gave no result\n"), result.stdout);
+    assert.equal(result.status, 1);
+  }),
+);
+
+// docker exec waits (up to 3 s) until WANT execs have started: it passes only if that many sources
+// are probing at once.
+const BARRIER_DOCKER = `#!/bin/sh
+case "$1" in
+  inspect) echo true ;;
+  exec)
+    echo started >>/run/exec-starts
+    tries=0
+    while [ "$(wc -l </run/exec-starts)" -lt "$(cat /run/want)" ]; do
+      tries=$((tries + 1))
+      [ "$tries" -le 30 ] || { echo "$2 waited alone" >>/run/alone.log; break; }
+      sleep 0.1
+    done
+    shift 2
+    exec "$@"
+    ;;
+esac
+`;
+
+test("source containers in different lanes probe at once; one lane runs them one after another", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/usr/local/bin"] }, (box) => {
+    box.writeFile("/usr/local/bin/docker", BARRIER_DOCKER, "0755");
+    box.writeFile("/usr/local/bin/ping", FAKE_PING, "0755");
+    const four: Probe[] = ["a", "b", "c", "d"].map((from) => ({ from, to: "bbox30", toIp: "172.18.0.5", kind: "same-vlan", expectReachable: true }));
+    const runWith = (lanes: number) => {
+      box.exec(`echo 2 >/run/want; : >/run/exec-starts; rm -f /run/alone.log`);
+      const result = box.run("sh -s", { input: renderConnectivityCheck({ probes: four, parallelSources: lanes }) });
+      return { result, alone: box.exec("cat /run/alone.log 2>/dev/null || true") };
+    };
+    const twoLanes = runWith(2);
+    assert.equal(twoLanes.alone, "", "two execs started together");
+    assert.equal(twoLanes.result.status, 0, twoLanes.result.stdout);
+    assert.ok(twoLanes.result.stdout.endsWith("connectivity: all 4 probes as expected\n"));
+    const oneLane = runWith(1);
+    assert.equal(oneLane.alone, "a waited alone\n", "with one lane the first exec is alone");
+    assert.equal(oneLane.result.status, 0, oneLane.result.stdout);
+  }),
+);
+
+test("reports come back in the plan's order, whatever order the lanes finished in; unplanned ones last", () => {
+  const line = (p: Probe, result: string) => `probe\t${p.from}\t${p.to}\t${p.toIp}\t${p.kind}\t${p.expectReachable ? "reachable" : "unreachable"}\t${result}\t-`;
+  const stray: Probe = { from: "bbox99", to: "gateway", toIp: "172.18.0.1", kind: "gateway", expectReachable: true };
+  const stdout = [line(probes[2], "reachable"), line(stray, "reachable"), line(probes[0], "unreachable"), line(probes[1], "unreachable")].join("\n");
+  assert.deepEqual(
+    inPlanOrder(parseConnectivityReport(stdout), probes).map((r) => `${r.from}>${r.to}`),
+    ["bbox10>bbox30", "bbox10>bbox40", "bbox20>bbox40", "bbox99>gateway"],
+  );
+});

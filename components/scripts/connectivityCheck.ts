@@ -1,6 +1,8 @@
 // The verification of docs/lab-note.md: containers ping each other. Runs on a docker host, changes nothing: one
-// `docker exec` per source container runs that container's pings in parallel; one tab-separated
-// line per probe, and exit 1 at the end if any result differs from what the topology expects.
+// `docker exec` per source container runs that container's pings in parallel, and several source
+// containers run at once (lanes, `parallelSources` of them); one tab-separated line per probe, in
+// the order they finish, and exit 1 at the end if any result differs from what the topology
+// expects or any probe gave no line.
 // The script is long (it grows with the probes), so it travels on the command's stdin (`sh -s`),
 // never as one argument.
 
@@ -15,6 +17,8 @@ export interface ConnectivityCheckScriptArgs {
   readonly count?: number;
   /** Seconds ping waits for a reply (default 2). */
   readonly timeoutSeconds?: number;
+  /** Source containers probing at once, each in its own `docker exec` (default 8). */
+  readonly parallelSources?: number;
 }
 
 /** One probe's outcome, as the check reported it. */
@@ -32,6 +36,12 @@ export interface ProbeReport {
 
 export const DEFAULT_PING_COUNT = 3;
 export const DEFAULT_PING_TIMEOUT_SECONDS = 2;
+/**
+ * Source containers at once. One source costs about one ping run (count × 1 s when answered, up to
+ * the timeout when not) whatever its probe count, so a host's check takes about
+ * sources ÷ lanes × that; 8 keeps the docker daemon's exec load modest (see bench/RESULTS.md).
+ */
+export const DEFAULT_PARALLEL_SOURCES = 8;
 /** The command that runs the script it reads on stdin. */
 export const CONNECTIVITY_CHECK_COMMAND = "sh -s";
 
@@ -72,6 +82,7 @@ function groupBySource(probes: readonly Probe[]): Array<[string, Probe[]]> {
 export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): string {
   const count = positiveInteger("count", args.count ?? DEFAULT_PING_COUNT);
   const timeout = positiveInteger("timeoutSeconds", args.timeoutSeconds ?? DEFAULT_PING_TIMEOUT_SECONDS);
+  const lanes = positiveInteger("parallelSources", args.parallelSources ?? DEFAULT_PARALLEL_SOURCES);
   const head = prelude("connectivity check between containers (changes nothing)", [], false);
   if (args.probes.length === 0) {
     return joinScript([...head, "say \"connectivity: no probes to run\"", "exit 0"]);
@@ -80,9 +91,9 @@ export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): stri
     ...head,
     `PING_COUNT=${shellQuote(String(count))}`,
     `PING_TIMEOUT=${shellQuote(String(timeout))}`,
+    `PROBES=${shellQuote(String(args.probes.length))}`,
     "# shellcheck disable=SC2016 # expanded inside the container, by its own shell",
     `PINGS=${shellQuote(PINGS_IN_CONTAINER)}`,
-    "differ=0",
     "# run_pings FROM IP...: every ping of one source container in one docker exec. A container that is",
     "# not running, or a shell docker cannot start (exit 126/127), makes every probe of it an error,",
     "# never the expected result. stdin stays with this script (it is read from stdin).",
@@ -101,7 +112,8 @@ export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): stri
     "    126 | 127) source_error=\"error (no shell could run in $from, exit $exec_status)\" ;;",
     "  esac",
     "}",
-    "# report INDEX TO TO_IP KIND EXPECTED: one tab-separated line from the results of run_pings.",
+    "# report INDEX TO TO_IP KIND EXPECTED: one tab-separated line (a single write, so lines from",
+    "# lanes running at once never mix) from the results of run_pings.",
     "report() {",
     "  got=$source_error",
     "  rtt=-",
@@ -116,28 +128,72 @@ export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): stri
     "    esac",
     "  fi",
     "  printf 'probe\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$from\" \"$2\" \"$3\" \"$4\" \"$5\" \"$got\" \"$rtt\"",
-    "  [ \"$got\" = \"$5\" ] || differ=$((differ + 1))",
     "}",
+    "# summarize: passes every line through, counts the probes and those whose result differs.",
+    "summarize() {",
+    "  tab=$(printf '\\t')",
+    "  total=0",
+    "  differ=0",
+    "  while IFS= read -r line; do",
+    "    printf '%s\\n' \"$line\"",
+    "    case $line in",
+    "      \"probe$tab\"*)",
+    "        total=$((total + 1))",
+    "        old_ifs=$IFS",
+    "        set -f",
+    "        IFS=$tab",
+    "        # shellcheck disable=SC2086 # split on tabs only, no globbing",
+    "        set -- $line",
+    "        IFS=$old_ifs",
+    "        set +f",
+    "        [ \"$6\" = \"$7\" ] || differ=$((differ + 1))",
+    "        ;;",
+    "    esac",
+    "  done",
+    "  if [ \"$total\" -ne \"$PROBES\" ]; then",
+    "    say \"connectivity: $((PROBES - total)) of $PROBES probes gave no result\"",
+    "    exit 1",
+    "  fi",
+    "  if [ \"$differ\" -ne 0 ]; then",
+    "    say \"connectivity: $differ of $PROBES probes differ from the expectation\"",
+    "    exit 1",
+    "  fi",
+    "  say \"connectivity: all $PROBES probes as expected\"",
+    "}",
+    "# Each lane runs its source containers one after another; the lanes run at once.",
+    "probe_all() {",
   ];
-  for (const [from, probes] of groupBySource(args.probes)) {
-    lines.push(`run_pings ${[from, ...probes.map((p) => p.toIp)].map(shellQuote).join(" ")}`);
-    probes.forEach((p, i) => {
-      const expected = p.expectReachable ? "reachable" : "unreachable";
-      lines.push(`report ${[String(i + 1), p.to, p.toIp, p.kind, expected].map(shellQuote).join(" ")}`);
+  const sources = groupBySource(args.probes);
+  const laneCount = Math.min(lanes, sources.length);
+  for (let lane = 0; lane < laneCount; lane++) {
+    lines.push("  {");
+    sources.forEach(([from, probes], index) => {
+      if (index % laneCount !== lane) {
+        return;
+      }
+      lines.push(`    run_pings ${[from, ...probes.map((p) => p.toIp)].map(shellQuote).join(" ")}`);
+      probes.forEach((p, i) => {
+        const expected = p.expectReachable ? "reachable" : "unreachable";
+        lines.push(`    report ${[String(i + 1), p.to, p.toIp, p.kind, expected].map(shellQuote).join(" ")}`);
+      });
     });
+    lines.push("  } &");
   }
-  lines.push(
-    "if [ \"$differ\" -ne 0 ]; then",
-    `  say "connectivity: $differ of ${args.probes.length} probes differ from the expectation"`,
-    "  exit 1",
-    "fi",
-    `say "connectivity: all ${args.probes.length} probes as expected"`,
-    "exit 0",
-  );
+  lines.push("  wait", "}", "probe_all | summarize");
   return joinScript(lines);
 }
 
-/** The check's output as one report per probe, in the order they ran; other lines are ignored. */
+/**
+ * Reports in the probe plan's order (the check prints them as its lanes finish); reports of probes
+ * not in the plan go last, in the order they came.
+ */
+export function inPlanOrder(reports: readonly ProbeReport[], probes: readonly Probe[]): ProbeReport[] {
+  const rank = new Map(probes.map((probe, index) => [`${probe.from}\t${probe.to}\t${probe.toIp}`, index]));
+  const rankOf = (report: ProbeReport) => rank.get(`${report.from}\t${report.to}\t${report.toIp}`) ?? probes.length;
+  return reports.map((report, index) => ({ report, index })).sort((a, b) => rankOf(a.report) - rankOf(b.report) || a.index - b.index).map((entry) => entry.report);
+}
+
+/** The check's output as one report per probe, in the order they finished; other lines are ignored. */
 export function parseConnectivityReport(stdout: string): ProbeReport[] {
   return stdout
     .split("\n")

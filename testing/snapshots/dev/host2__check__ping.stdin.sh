@@ -7,6 +7,7 @@ export PATH
 say() { printf '%s\n' "$*"; }
 PING_COUNT='3'
 PING_TIMEOUT='2'
+PROBES='6'
 # shellcheck disable=SC2016 # expanded inside the container, by its own shell
 PINGS='count=$1
 timeout=$2
@@ -22,7 +23,6 @@ for ip in "$@"; do
   ) &
 done
 wait'
-differ=0
 # run_pings FROM IP...: every ping of one source container in one docker exec. A container that is
 # not running, or a shell docker cannot start (exit 126/127), makes every probe of it an error,
 # never the expected result. stdin stays with this script (it is read from stdin).
@@ -41,7 +41,8 @@ run_pings() {
     126 | 127) source_error="error (no shell could run in $from, exit $exec_status)" ;;
   esac
 }
-# report INDEX TO TO_IP KIND EXPECTED: one tab-separated line from the results of run_pings.
+# report INDEX TO TO_IP KIND EXPECTED: one tab-separated line (a single write, so lines from
+# lanes running at once never mix) from the results of run_pings.
 report() {
   got=$source_error
   rtt=-
@@ -56,19 +57,52 @@ report() {
     esac
   fi
   printf 'probe\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$from" "$2" "$3" "$4" "$5" "$got" "$rtt"
-  [ "$got" = "$5" ] || differ=$((differ + 1))
 }
-run_pings 'bbox30' '172.18.0.1' '172.19.0.3' '172.18.0.2'
-report '1' 'gateway' '172.18.0.1' 'gateway' 'reachable'
-report '2' 'bbox20' '172.19.0.3' 'routed' 'reachable'
-report '3' 'bbox10' '172.18.0.2' 'same-vlan' 'reachable'
-run_pings 'bbox40' '172.19.0.1' '172.18.0.2' '172.19.0.3'
-report '1' 'gateway' '172.19.0.1' 'gateway' 'reachable'
-report '2' 'bbox10' '172.18.0.2' 'routed' 'reachable'
-report '3' 'bbox20' '172.19.0.3' 'same-vlan' 'reachable'
-if [ "$differ" -ne 0 ]; then
-  say "connectivity: $differ of 6 probes differ from the expectation"
-  exit 1
-fi
-say "connectivity: all 6 probes as expected"
-exit 0
+# summarize: passes every line through, counts the probes and those whose result differs.
+summarize() {
+  tab=$(printf '\t')
+  total=0
+  differ=0
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case $line in
+      "probe$tab"*)
+        total=$((total + 1))
+        old_ifs=$IFS
+        set -f
+        IFS=$tab
+        # shellcheck disable=SC2086 # split on tabs only, no globbing
+        set -- $line
+        IFS=$old_ifs
+        set +f
+        [ "$6" = "$7" ] || differ=$((differ + 1))
+        ;;
+    esac
+  done
+  if [ "$total" -ne "$PROBES" ]; then
+    say "connectivity: $((PROBES - total)) of $PROBES probes gave no result"
+    exit 1
+  fi
+  if [ "$differ" -ne 0 ]; then
+    say "connectivity: $differ of $PROBES probes differ from the expectation"
+    exit 1
+  fi
+  say "connectivity: all $PROBES probes as expected"
+}
+# Each lane runs its source containers one after another; the lanes run at once.
+probe_all() {
+  {
+    run_pings 'bbox30' '172.18.0.1' '172.19.0.3' '172.18.0.2'
+    report '1' 'gateway' '172.18.0.1' 'gateway' 'reachable'
+    report '2' 'bbox20' '172.19.0.3' 'routed' 'reachable'
+    report '3' 'bbox10' '172.18.0.2' 'same-vlan' 'reachable'
+  } &
+  {
+    run_pings 'bbox40' '172.19.0.1' '172.18.0.2' '172.19.0.3'
+    report '1' 'gateway' '172.19.0.1' 'gateway' 'reachable'
+    report '2' 'bbox10' '172.18.0.2' 'routed' 'reachable'
+    report '3' 'bbox20' '172.19.0.3' 'same-vlan' 'reachable'
+  } &
+  wait
+}
+probe_all | summarize
