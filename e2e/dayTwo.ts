@@ -200,9 +200,15 @@ export function assertDeployedOverlay(stack: LabStack, label: string): void {
   const containers: DeployedContainer[] = stack.state
     .filter((entry) => entry.resource.type === "docker:index/container:Container" && entry.live.kind === "docker")
     .map((entry) => {
-      const endpoint = (entry.resource.inputs.networksAdvanced as { ipv4Address: string; macAddress: string }[])[0];
+      const endpoint = (entry.resource.inputs.networksAdvanced as { name: string; ipv4Address: string; macAddress?: string }[])[0];
       const hostUrl = entry.live.kind === "docker" ? entry.live.hostUrl : "";
-      return { name: String(entry.resource.inputs.name), hostAddress: addressOfDockerUrl(hostUrl), ip: endpoint.ipv4Address, mac: endpoint.macAddress };
+      const network = stack.state.find(
+        (candidate) => candidate.resource.type === "docker:index/network:Network" && candidate.live.kind === "docker" &&
+          candidate.live.hostUrl === hostUrl && candidate.resource.inputs.name === endpoint.name,
+      );
+      assert.ok(network !== undefined, `${String(entry.resource.inputs.name)}: its network ${endpoint.name} is in the state`);
+      const parent = String((network.resource.inputs.options as Record<string, string>).parent);
+      return { name: String(entry.resource.inputs.name), hostAddress: addressOfDockerUrl(hostUrl), ip: endpoint.ipv4Address, mac: endpoint.macAddress ?? null, parent };
     });
   assertContainerIdentities(containers);
   const checks = stack.state.filter((entry) => /\/check\/ping$/.test(entry.resource.name));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { runCleanup, runDoctor, sshShell } from "../tools/doctor";
 import type { Topology } from "../topology";
-import { stackVariant, summarize } from "./dayTwo";
+import { assertDeployedOverlay, stackVariant, summarize } from "./dayTwo";
 import { PROJECT_ROOT, sshRun } from "./labAccess";
 import {
   assertMatrix, CROSS_VLAN, DEV_STACK, HOSTS, onHost, pingMatrix, SAME_VLAN, snapshotAll, target, type HostName,
@@ -19,6 +19,8 @@ const ALL_HOSTS = Object.keys(HOSTS) as HostName[];
 export const REAPPLY_1: [string, string][] = [["config:\n", "config:\n  macvlan-overlay:reapply: 1\n"]];
 /** host1 reaches its own VLAN 10 containers through a shim (an unused address of 172.18.0.0/24). */
 export const HOST1_SHIM: [string, string][] = [["      role: docker\n", "      role: docker\n      hostShim: { \"10\": 172.18.0.250 }\n"]];
+/** VLAN 20's networks on the ipvlan driver (L2 mode): its containers share their parent's MAC. */
+export const VLAN20_IPVLAN: [string, string][] = [["gateway: 172.19.0.1 }", "gateway: 172.19.0.1, driver: ipvlan }"]];
 
 /** The rows of one host's table that differ, as "item: found". */
 function differing(report: string, host: HostName): string[] {
@@ -90,12 +92,22 @@ export function doctorRepairBringsItBack(live: LabStack): void {
 }
 
 /**
- * From a fresh deploy with a host shim: host1 reaches its own container through the shim; then the
- * state is forgotten and `--cleanup --yes` removes what the program made by its marks alone, leaving
- * each host equal to its pre-deploy snapshot; a second cleanup finds nothing.
+ * From a fresh deploy with a host shim and VLAN 20 on ipvlan: the same ping matrix as on macvlan,
+ * VLAN 20's containers with their parent's MAC, and host1 reaching its own container through the
+ * shim; then the state is forgotten and `--cleanup --yes` removes what the program made by its marks
+ * alone, leaving each host equal to its pre-deploy snapshot; a second cleanup finds nothing.
  */
 export async function cleanupWithoutState(live: LabStack, before: Record<HostName, string>): Promise<void> {
-  live.up(stackVariant(HOST1_SHIM));
+  live.up(stackVariant([...HOST1_SHIM, ...VLAN20_IPVLAN]));
+  for (const host of ["host1", "host2"] as const) {
+    assert.equal(
+      onHost(host, "docker network inspect -f '{{.Driver}} {{.Options}}' mac-net10 mac-net20").trim(),
+      "macvlan map[macvlan_mode:bridge parent:ens33.10]\nipvlan map[ipvlan_mode:l2 parent:ens33.20]",
+      `${host}: VLAN 10 on macvlan, VLAN 20 on ipvlan`,
+    );
+  }
+  assertDeployedOverlay(live, "host1's shim on VLAN 10, VLAN 20 on ipvlan");
+  assertMatrix(pingMatrix("VLAN 20 on ipvlan", [...SAME_VLAN, ...CROSS_VLAN(true)]));
   const reach = onHost("host1", "ip route get 172.18.0.2; ping -c 2 -W 2 172.18.0.2 >/dev/null && echo reached");
   console.log(`host1 -> bbox10 through its shim:\n${reach}`);
   assert.match(reach, /^172\.18\.0\.2 dev mvo-shim10 /m, "host1: the route to its container goes through the shim");

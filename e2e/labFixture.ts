@@ -123,7 +123,10 @@ export interface DeployedContainer {
   /** The management address of its docker host. */
   hostAddress: string;
   ip: string;
-  mac: string;
+  /** Its own MAC on a macvlan network; null on ipvlan, where it has its parent's. */
+  mac: string | null;
+  /** The parent link of its network (ens33.20): on ipvlan, the MAC it must show. */
+  parent: string;
 }
 
 /** The docker host's management address from a provider URL (`ssh://root@10.213.70.11:22`). */
@@ -141,13 +144,17 @@ export function assertContainerIdentities(containers: readonly DeployedContainer
   for (const address of new Set(containers.map((container) => container.hostAddress))) {
     const onThisHost = containers.filter((container) => container.hostAddress === address);
     const script = onThisHost.map(
-      (container) => `echo "== ${container.name}"; docker exec '${container.name}' ip -o -4 addr show dev eth0; docker exec '${container.name}' cat /sys/class/net/eth0/address`,
+      (container) => `echo "== ${container.name}"; docker exec '${container.name}' ip -o -4 addr show dev eth0; echo "parent $(cat '/sys/class/net/${container.parent}/address')"; docker exec '${container.name}' cat /sys/class/net/eth0/address`,
     );
     const seen = sshMust(targetAt(address), script.join("\n"));
     for (const container of onThisHost) {
       const part = seen.split(`== ${container.name}\n`)[1]?.split("\n== ")[0] ?? "";
       assert.match(part, new RegExp(`inet ${container.ip.replace(/\./g, "\\.")}/24 `), `${container.name} IP`);
-      assert.equal(part.trim().split("\n").pop(), container.mac, `${container.name} MAC`);
+      const parentMac = /^parent (\S+)$/m.exec(part)?.[1];
+      assert.ok(parentMac !== undefined && parentMac !== "", `${container.name}: the MAC of its parent ${container.parent}`);
+      // macvlan: the MAC the program set, never the parent's; ipvlan: the parent's.
+      assert.equal(part.trim().split("\n").pop(), container.mac ?? parentMac, `${container.name} MAC`);
+      if (container.mac !== null) assert.notEqual(container.mac, parentMac, `${container.name} has its own MAC`);
     }
   }
 }

@@ -85,8 +85,8 @@ export function bootUnitOnEveryHost(): void {
 }
 
 /**
- * The router and a docker host rebooted in turn: the boot unit brings promiscuous mode, the VLAN
- * links, the rules and ip_forward back before dockerd restarts the containers; no script is re-run.
+ * Each host rebooted in turn: the boot unit brings promiscuous mode, the VLAN links, the rules and
+ * ip_forward back before dockerd restarts the containers, and the ping matrix is green after each boot; no script is re-run.
  */
 export function rebootsNeedNoRerun(hosts: readonly HostName[]): void {
   for (const host of hosts) {
@@ -104,10 +104,10 @@ export function rebootsNeedNoRerun(hosts: readonly HostName[]): void {
       const running = onHost(host, "i=0; while [ $i -lt 180 ]; do n=$(docker ps --filter status=running -q 2>/dev/null | wc -l); [ \"$n\" = 2 ] && break; sleep 1; i=$((i+1)); done; echo $n");
       assert.equal(running.trim(), "2", `${host}: both containers running again`);
     }
+    assert.match(onHost("router", "iptables -w -S FORWARD"), /-A FORWARD -i ens33\.10 -o ens33\.20 -m comment --comment macvlan-overlay -j ACCEPT/);
+    assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "1");
+    assertMatrix(pingMatrix(`${host} rebooted, nothing re-run`, [...SAME_VLAN, ...CROSS_VLAN(true)]));
   }
-  assert.match(onHost("router", "iptables -w -S FORWARD"), /-A FORWARD -i ens33\.10 -o ens33\.20 -m comment --comment macvlan-overlay -j ACCEPT/);
-  assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "1");
-  assertMatrix(pingMatrix(`${hosts.join(" and ")} rebooted, nothing re-run`, [...SAME_VLAN, ...CROSS_VLAN(true)]));
 }
 
 /** A create that would move the route back to the operator onto a new link stops and changes nothing. */

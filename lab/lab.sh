@@ -27,8 +27,8 @@ SW_ROOT_PORT=root-mgmt0
 SWITCH_CTL=$LAB_DIR/switch.ctl
 MGMT_PREFIX_LEN=${LAB_MGMT_SUBNET#*/}
 VLAN_MODE=802.1Q
-# ipt_REJECT: a router as shipped often ends FORWARD in REJECT (the e2e puts one there)
-GUEST_MODULES="8021q macvlan veth bridge br_netfilter overlay ip_tables iptable_filter iptable_nat
+# ipvlan: a VLAN may use the ipvlan driver (the e2e deploys one); ipt_REJECT: a router as shipped often ends FORWARD in REJECT (the e2e puts one there)
+GUEST_MODULES="8021q macvlan ipvlan veth bridge br_netfilter overlay ip_tables iptable_filter iptable_nat
   xt_MASQUERADE xt_conntrack xt_addrtype xt_nat xt_comment xt_state ipt_REJECT"
 
 T0=${EPOCHREALTIME/./}
