@@ -16,7 +16,7 @@ export interface BootUnitArgs {
   trunkInterface: string;
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
-  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  /** The stack's reapply number, marked in every script (a change re-runs every create in place). Default 0. */
   reapply?: number;
 }
 

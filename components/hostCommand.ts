@@ -1,5 +1,5 @@
-// How every host change runs: a remote command whose create and update scripts converge the host to
-// the wanted state and whose delete restores it (scripts from components/scripts).
+// How every host change runs: a remote command whose create script converges the host to the wanted
+// state (on create and, run again, on update) and whose delete restores it (scripts from components/scripts).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
@@ -16,8 +16,9 @@ export interface HostCommandOptions {
 }
 
 /**
- * Every input change (a script, the SSH address or port) is an update: pulumi-command runs the
- * `update` script, which converges in place, and stores the new delete and connection for later.
+ * Every input change (a script, the SSH address or port) is an update: with no `update` input,
+ * pulumi-command runs the new `create`, which converges in place (see HostScript), and stores the
+ * new delete and connection for later.
  * What an update cannot converge (a link's device, a trunk) is in the command's name instead, so a
  * change is a new command created beside the old one, whose delete runs last, after its dependents
  * moved. No `triggers`: stacks deployed before recorded `[create, delete]` there, and any change to
@@ -33,7 +34,6 @@ export function hostCommand(name: string, session: HostSession, script: HostScri
     {
       connection: session.connection,
       create: runAsRoot(script.create, session),
-      update: runAsRoot(script.update, session),
       delete: runAsRoot(script.delete, session),
       addPreviousOutputInEnv: false,
     },

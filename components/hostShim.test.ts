@@ -27,7 +27,7 @@ describe("a host shim on the dev stack", () => {
     assert.ok(shim, evaluation.resources.map((r) => r.name).join(", "));
     const script = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot: true });
     assert.equal(shim.inputs.create, script.create);
-    assert.equal(shim.inputs.update, script.update);
+    assert.equal(shim.inputs.update, undefined, "no update script: pulumi-command runs create");
     assert.equal(shim.inputs.delete, script.delete);
     const link = evaluation.resources.find((r) => r.name === "host1/vlan10/link/ens33.10")!;
     assert.ok(shim.registration!.dependencies.includes(link.registration!.urn));
@@ -43,7 +43,7 @@ describe("a host shim on the dev stack", () => {
     // A new address converges in place; removing the key deletes exactly the shim.
     const moved = deploymentFromEvaluation(evaluateEditedDevStack(cwd, withShim("172.18.0.251")));
     assert.deepEqual(changes(planSteps(next, moved)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)} runs ${s.runs}`), [
-      "update host1/vlan10/shim/mvo-shim10 runs update",
+      "update host1/vlan10/shim/mvo-shim10 runs create",
     ]);
     assert.deepEqual(changes(planSteps(moved, deployed)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)} runs ${s.runs}`), [
       "delete host1/vlan10/shim/mvo-shim10 runs delete",

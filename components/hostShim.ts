@@ -17,7 +17,7 @@ export interface HostShimArgs {
   link: pulumi.Resource;
   /** The host's boot unit: the shim's boot fragment goes with it, and the shim waits for it. */
   bootUnit?: pulumi.Resource;
-  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  /** The stack's reapply number, marked in every script (a change re-runs every create in place). Default 0. */
   reapply?: number;
 }
 
@@ -36,7 +36,7 @@ export class HostShim extends pulumi.ComponentResource {
     );
     this.device = shim.device;
     this.command = hostCommand(`${name}/${shim.device}`, args.session, script, { parent: this, dependsOn: [args.link, ...(args.bootUnit ? [args.bootUnit] : [])] });
-    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
+    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.create)}`);
     this.registerOutputs({ device: this.device, address: shim.address });
   }
 }

@@ -17,7 +17,7 @@ export interface NatRouterArgs {
   masquerade: boolean;
   /** The router's link commands: the rules name their devices. */
   links: pulumi.Resource[];
-  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  /** The stack's reapply number, marked in every script (a change re-runs every create in place). Default 0. */
   reapply?: number;
   /** The host's boot unit command: with it, a boot fragment brings the rules back at boot. Default none. */
   bootUnit?: pulumi.Resource;
@@ -43,7 +43,7 @@ export class NatRouter extends pulumi.ComponentResource {
       dependsOn: [...args.links, ...(args.bootUnit ? [args.bootUnit] : [])],
       aliases: legacy("-rules"),
     });
-    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
+    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.create)}`);
     this.registerOutputs({ rules: this.rules });
   }
 }

@@ -17,7 +17,7 @@ export interface PromiscuousModeArgs {
   persistence: Persistence;
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
-  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  /** The stack's reapply number, marked in every script (a change re-runs every create in place). Default 0. */
   reapply?: number;
   /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
   bootUnit?: pulumi.Resource;

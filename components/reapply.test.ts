@@ -19,10 +19,10 @@ test("reapply 0 leaves the scripts byte for byte; any other number is a comment 
   const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none" });
   assert.equal(withReapply(script, 0), script);
   const marked = withReapply(script, 7);
-  for (const key of ["create", "update", "delete"] as const) {
+  for (const key of ["create", "delete"] as const) {
     const lines = marked[key].split("\n");
     assert.equal(lines[0], "#!/bin/sh");
-    assert.equal(lines[1], "# reapply 7: the stack's reapply key; changing it re-runs this update");
+    assert.equal(lines[1], "# reapply 7: the stack's reapply key; changing it re-runs this create in place");
     assert.equal([lines[0], ...lines.slice(2)].join("\n"), script[key]);
   }
 });
@@ -49,7 +49,7 @@ describe("the reapply key on the dev stack", () => {
     const steps = changes(planSteps(deployed, once));
     assert.deepEqual(
       steps.filter((s) => s.op === "update").map((s) => `${nameOf(s.urn)} runs ${s.runs}`).sort(),
-      HOST_COMMANDS.map((name) => `${name} runs update`),
+      HOST_COMMANDS.map((name) => `${name} runs create`),
     );
     assert.deepEqual(
       steps.filter((s) => s.op !== "update").map((s) => `${s.op}(${s.phase}) ${nameOf(s.urn)}`).sort(),

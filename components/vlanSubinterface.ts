@@ -20,7 +20,7 @@ export interface VlanSubinterfaceArgs {
   persistence: Persistence;
   /** The host's promiscuous-mode command, which the link needs first. */
   promiscuous: pulumi.Resource;
-  /** The stack's reapply number, marked in every script (a change re-runs the update). Default 0. */
+  /** The stack's reapply number, marked in every script (a change re-runs every create in place). Default 0. */
   reapply?: number;
   /** The host's boot unit command, whose directory the boot fragment goes into. Default none (no boot unit). */
   bootUnit?: pulumi.Resource;
@@ -53,7 +53,7 @@ export class VlanSubinterface extends pulumi.ComponentResource {
       aliases: legacy("-link"),
     });
     this.parentDevice = this.command.id.apply(() => subinterface.device);
-    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.update)}`);
+    this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(script.create)}`);
     this.registerOutputs({ device: this.device, address: this.address });
   }
 }

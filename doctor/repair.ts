@@ -17,7 +17,7 @@ export function repairCommands(stackFile: string, reapply: number, findings: rea
   const stack = stackNameOf(stackFile);
   const docker = bad.filter((f) => /^(container|network) /.test(f.item)).map((f) => f.item.replace(/^\w+ /, ""));
   const lines = [
-    "repair (re-runs every host command's update in place; it replaces nothing):",
+    "repair (re-runs every host command's create in place, as an update; it replaces nothing):",
     ...(docker.length > 0
       ? [`  pulumi refresh -s ${stack} --yes    # the engine forgets what is gone: ${[...new Set(docker)].join(", ")}`]
       : []),

@@ -90,21 +90,21 @@ export const DAY_TWO: DayTwoScenario[] = [
     title: "host1's VLAN 10 address changes: its link command updates in place, its containers keep their interfaces",
     edits: ADDRESS,
     watchForwarding: false,
-    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs update on 10.213.70.11:22)"]),
+    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs create on 10.213.70.11:22)"]),
     inEveryRun: true,
   },
   {
     title: "masquerade off: the router's rules update in place, forwarding never stops",
     edits: [...ADDRESS, ...MASQUERADE_OFF],
     watchForwarding: true,
-    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs update on 10.213.70.13:22)"]),
+    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs create on 10.213.70.13:22)"]),
     inEveryRun: true,
   },
   {
     title: "masquerade on again: the same in-place update",
     edits: ADDRESS,
     watchForwarding: true,
-    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs update on 10.213.70.13:22)"]),
+    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs create on 10.213.70.13:22)"]),
   },
   {
     title: "VLAN 30 added with a container on each docker host: only new resources and the router's update",
@@ -113,7 +113,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     expect: (steps) => {
       const own = onHostSteps(steps);
       assert.deepEqual(ops(own), ["create", "update"]);
-      assert.deepEqual(named(own, /^update/), ["update router/nat/rules (runs update on 10.213.70.13:22)"]);
+      assert.deepEqual(named(own, /^update/), ["update router/nat/rules (runs create on 10.213.70.13:22)"]);
       for (const host of ["host1", "host2", "router"]) {
         assert.equal(named(own, new RegExp(`^create ${host}/vlan30/link/ens33\\.30 `)).length, 1, `${host}'s VLAN 30 link created`);
       }
@@ -128,7 +128,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     expect: (steps) => {
       const own = onHostSteps(steps);
       assert.deepEqual(ops(own), ["delete", "update"]);
-      assert.deepEqual(named(own, /^update/), ["update router/nat/rules (runs update on 10.213.70.13:22)"]);
+      assert.deepEqual(named(own, /^update/), ["update router/nat/rules (runs create on 10.213.70.13:22)"]);
       assert.ok(own.filter((step) => step.startsWith("delete")).every((step) => /vlan30|mac-net30|bbox70|bbox80/.test(step)), "only VLAN 30's resources deleted");
       assert.equal(named(own, /^delete \S+\/vlan30\/link\/ens33\.30 /).length, 3);
     },
@@ -186,7 +186,7 @@ export const DAY_TWO: DayTwoScenario[] = [
 /** MACVLAN_OVERLAY_E2E_DAY2=all: every day-2 scenario and the upgrade, not only those that have passed on the lab. */
 export const ALL_DAY_TWO = process.env.MACVLAN_OVERLAY_E2E_DAY2 === "all";
 
-/** The steps that did something, one line each ("update host1/... (runs update on 10.213.70.11:22)"). */
+/** The steps that did something, one line each ("update host1/... (runs create on 10.213.70.11:22)"). */
 export function summarize(steps: readonly ExecutedStep[]): string[] {
   return steps.filter((step) => step.op !== "same").map(describeStep);
 }

@@ -149,7 +149,7 @@ export class LabStack {
   }
 }
 
-/** "update host1/vlan10/link/ens33.10 (runs update on 10.213.70.11:22)". */
+/** "update host1/vlan10/link/ens33.10 (runs create on 10.213.70.11:22)". */
 export function describeStep(step: ExecutedStep): string {
   const op = step.phase === undefined ? step.op : `${step.op}(${step.phase})`;
   const runs = step.runs === undefined ? "" : `runs ${step.runs} `;

@@ -20,7 +20,7 @@ export function evilScripts(canary: string): string[] {
       persistence: "network-scripts",
     }),
     renderNatRouter({ interfaces: [evil, "ens33.20"], masquerade: true }),
-  ].flatMap((script) => [script.create, script.update, script.delete]);
+  ].flatMap((script) => [script.create, script.delete]);
   scripts.push(renderConnectivityCheck({ probes: [{ from: evil, to: evil, toIp: evil, kind: "routed", expectReachable: true }] }));
   return scripts;
 }

@@ -134,7 +134,7 @@ describe("the dev stack under mocks", () => {
     const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
     for (const name of promisc) {
       assert.equal(named(dev.resources, name).inputs.create, script.create);
-      assert.equal(named(dev.resources, name).inputs.update, script.update);
+      assert.equal(named(dev.resources, name).inputs.update, undefined);
       assert.equal(named(dev.resources, name).inputs.delete, script.delete);
     }
 
@@ -154,7 +154,7 @@ describe("the dev stack under mocks", () => {
     for (const [name, subinterface] of Object.entries(seed)) {
       const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts", boot: true });
       assert.equal(named(dev.resources, name).inputs.create, expected.create, name);
-      assert.equal(named(dev.resources, name).inputs.update, expected.update, name);
+      assert.equal(named(dev.resources, name).inputs.update, undefined, name);
       assert.equal(named(dev.resources, name).inputs.delete, expected.delete, name);
     }
   });
@@ -163,7 +163,7 @@ describe("the dev stack under mocks", () => {
     const rules = named(dev.resources, "router/nat/rules");
     const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
     assert.equal(rules.inputs.create, expected.create);
-    assert.equal(rules.inputs.update, expected.update);
+    assert.equal(rules.inputs.update, undefined);
     assert.equal(rules.inputs.delete, expected.delete);
     assert.equal(unwrapSecret(rules.inputs.connection).host, "10.213.70.13");
   });
@@ -204,14 +204,15 @@ describe("the dev stack under mocks", () => {
     }
   });
 
-  test("host commands converge in place: an update script, no triggers, triggers of older stacks ignored", () => {
+  test("host commands converge in place: no update script (create runs again), no triggers, triggers of older stacks ignored", () => {
     const hostCommands = ofType(dev.resources, "command:remote:Command").filter(
       (c) => !c.name.endsWith("/check/ping") && !c.name.endsWith("/docker-engine"),
     );
     assert.equal(hostCommands.length, 3 + 3 + 6 + 1);
     for (const command of hostCommands) {
       assert.equal(command.inputs.triggers, undefined, command.name);
-      assert.equal(typeof command.inputs.update, "string", command.name);
+      assert.equal(command.inputs.update, undefined, command.name);
+      assert.equal(typeof command.inputs.create, "string", command.name);
       assert.equal(command.inputs.addPreviousOutputInEnv, false, command.name);
       assert.deepEqual(command.registration!.ignoreChanges, ["triggers"], command.name);
       assert.equal(command.registration!.deleteBeforeReplace, true, command.name);

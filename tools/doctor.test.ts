@@ -108,7 +108,7 @@ test("a deleted link, rule and container and a failed ping are each named, and t
     [
       "doctor: 6 item(s) differ from the stack",
       "",
-      "repair (re-runs every host command's update in place; it replaces nothing):",
+      "repair (re-runs every host command's create in place, as an update; it replaces nothing):",
       "  pulumi refresh -s dev --yes    # the engine forgets what is gone: bbox30",
       "  pulumi config set reapply 1 -s dev && pulumi up -s dev",
       "  a re-created link does not give back the interfaces of containers that sat on it: replace them too,",

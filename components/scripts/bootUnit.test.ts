@@ -201,7 +201,7 @@ test("without the boot unit no fragment is written, and an update drops one an e
     box.exec(`sh -c ${shellQuote(renderBootUnit(SPEC).create)}`);
     box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true }).create)}`);
     assert.equal(box.exec(`ls ${BOOT_FRAGMENT_DIR}`), "10-promisc-ens33.sh\n");
-    const update = box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", boot: false }).update)}`);
+    const update = box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", boot: false }).create)}`);
     assert.match(update, /10-promisc-ens33\.sh: removed \(no longer wanted\)/);
     assert.equal(box.exec(`ls -A ${BOOT_FRAGMENT_DIR} 2>/dev/null || true`), "");
   }),

@@ -154,7 +154,7 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
   ];
   const del = [...prelude("boot unit (delete)"), ...functions, ...removal, daemonReload];
   // Create converges, so an update is the same script.
-  return { create: joinScript(create), update: joinScript(create), delete: joinScript(del) };
+  return { create: joinScript(create), delete: joinScript(del) };
 }
 
 /** The boot unit is installed unless the stack asks for no persistence at all. */

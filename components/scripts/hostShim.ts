@@ -58,7 +58,7 @@ function common(device: string, title: string): string[] {
   ];
 }
 
-function renderConverge(args: HostShimScriptArgs, action: "create" | "update"): string {
+function renderConverge(args: HostShimScriptArgs, action: "create or update"): string {
   const { parent, address } = args;
   const routes = [...new Set(args.containerIps ?? [])].sort();
   return joinScript([
@@ -170,7 +170,7 @@ export function renderHostShimDelete(device: string): string {
 }
 
 export function renderHostShim(args: HostShimScriptArgs): HostScript {
-  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: renderHostShimDelete(args.device) };
+  return { create: renderConverge(args, "create or update"), delete: renderHostShimDelete(args.device) };
 }
 
 /**

@@ -89,7 +89,7 @@ function ruleArguments(rule: RouterRule): string {
   return [rule.table, rule.chain, ...rule.spec].map(shellQuote).join(" ");
 }
 
-function common(action: "create" | "update" | "delete" | "boot", boot: boolean): string[] {
+function common(action: "create or update" | "delete" | "boot", boot: boolean): string[] {
   return [
     ...prelude(`NAT router between the VLANs (${action})`, [
       boot
@@ -142,7 +142,7 @@ function wantedListing(rules: readonly RouterRule[], table: RouterRule["table"],
  * rules of ours no longer wanted (so forwarding never stops in between), writes the sysctl file and
  * sets ip_forward to 1; it never lowers ip_forward. Every change is journalled.
  */
-function renderConverge(args: NatRouterScriptArgs, action: "create" | "update"): string {
+function renderConverge(args: NatRouterScriptArgs, action: "create or update"): string {
   return converge(args, action, bootFragmentCommands(routerBootFragment(args), args.boot === true).write);
 }
 
@@ -151,7 +151,7 @@ export function routerBootFragment(args: NatRouterScriptArgs) {
   return bootFragment(30, "router", converge(args, "boot"));
 }
 
-function converge(args: NatRouterScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
+function converge(args: NatRouterScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
   const rules = routerRules(args);
   const sysctlFile = ipForwardSysctlFile();
   return joinScript([
@@ -233,5 +233,5 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "fi",
     "release_state_dir",
   ];
-  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
+  return { create: renderConverge(args, "create or update"), delete: joinScript(remove) };
 }

@@ -32,7 +32,7 @@ function promiscuousStateName(trunkInterface: string): string {
   return `promisc-${trunkInterface}.before`;
 }
 
-type Action = "create" | "update" | "delete" | "boot";
+type Action = "create or update" | "delete" | "boot";
 
 function common(args: PromiscuousModeScriptArgs, action: Action): string[] {
   const backend = persistenceBackend(args.persistence);
@@ -58,12 +58,12 @@ export function promiscuousBootFragment(args: PromiscuousModeScriptArgs) {
 }
 
 /** Create and update: the flag on (journalled, so a run that fails turns it back off), then the boot fragment. */
-function renderConverge(args: PromiscuousModeScriptArgs, action: "create" | "update"): string {
+function renderConverge(args: PromiscuousModeScriptArgs, action: "create or update"): string {
   const fragment = bootFragmentCommands(promiscuousBootFragment(args), args.boot === true);
   return converge(args, action, fragment.write);
 }
 
-function converge(args: PromiscuousModeScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
+function converge(args: PromiscuousModeScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
   const backend = persistenceBackend(args.persistence);
   const boot = args.boot === true;
   return joinScript([
@@ -107,5 +107,5 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     ...(args.boot === true ? bootFragmentCommands(promiscuousBootFragment(args), true).drop : []),
     "release_state_dir",
   ];
-  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: joinScript(remove) };
+  return { create: renderConverge(args, "create or update"), delete: joinScript(remove) };
 }

@@ -145,7 +145,7 @@ test("vlan: an update to another address failing at each change leaves the old a
     };
     const second = renderVlanSubinterface({ subinterface: moved, persistence: "network-scripts" });
     run(box, first.create);
-    const steps = failEachStepInTurn(box, second.update, () => {
+    const steps = failEachStepInTurn(box, second.create, () => {
       run(box, second.delete);
       run(box, first.create);
     });
@@ -158,7 +158,7 @@ test("nat router: an update to masquerade off removes only the MASQUERADE rules,
     const on = renderNatRouter(seedRouter);
     const off = renderNatRouter({ ...seedRouter, masquerade: false });
     run(box, on.create);
-    const output = box.exec(off.update);
+    const output = box.exec(off.create);
     assert.equal(
       output.split("\n").filter((line) => line.startsWith("iptables: removed")).join("\n"),
       [
@@ -169,7 +169,7 @@ test("nat router: an update to masquerade off removes only the MASQUERADE rules,
     assert.ok(!output.includes("ip_forward: 1 (was"), output);
     assert.equal(box.exec("cat /proc/sys/net/ipv4/ip_forward"), "1\n");
     const updated = box.snapshot();
-    box.exec(off.update);
+    box.exec(off.create);
     assert.equal(box.snapshot(), updated, "a second update changes nothing");
     run(box, off.delete);
     assert.equal(box.exec("iptables-save | grep -c macvlan-overlay || true"), "0\n");

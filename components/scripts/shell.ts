@@ -8,13 +8,14 @@ export const STATE_DIR = "/var/lib/macvlan-overlay";
 export const SCRIPT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
- * The scripts of one host change. `create` and `update` converge the host to the wanted state (an
- * update also removes what an earlier version added and this one no longer wants); `delete`
- * restores what the first create recorded.
+ * The scripts of one host change. `create` converges the host to the wanted state, also removing
+ * what an earlier version added and this one no longer wants, so it is the update too: a command
+ * with no `update` runs `create` again when its inputs change (pulumi-command's `update` input:
+ * "If empty, the create command will be executed instead"). Storing it once halves what each
+ * command keeps in the state. `delete` restores what the first create recorded.
  */
 export interface HostScript {
   readonly create: string;
-  readonly update: string;
   readonly delete: string;
 }
 
@@ -179,7 +180,7 @@ export function withReapply(script: HostScript, reapply: number): HostScript {
   if (reapply === 0) return script;
   const mark = (text: string): string => {
     const cut = text.indexOf("\n") + 1;
-    return `${text.slice(0, cut)}# reapply ${reapply}: the stack's reapply key; changing it re-runs this update\n${text.slice(cut)}`;
+    return `${text.slice(0, cut)}# reapply ${reapply}: the stack's reapply key; changing it re-runs this create in place\n${text.slice(cut)}`;
   };
-  return { create: mark(script.create), update: mark(script.update), delete: mark(script.delete) };
+  return { create: mark(script.create), delete: mark(script.delete) };
 }

@@ -129,7 +129,7 @@ function linkFunctions(): string[] {
   ];
 }
 
-function common(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "delete" | "boot"): string[] {
+function common(args: VlanSubinterfaceScriptArgs, action: "create or update" | "delete" | "boot"): string[] {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const files = [...backend.vlanFiles(sub), ...filesOfOtherBackends(args)];
@@ -184,7 +184,7 @@ export function vlanBootFragment(args: VlanSubinterfaceScriptArgs) {
   return bootFragment(20, `vlan-${args.subinterface.device}`, converge(args, "boot"));
 }
 
-function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "update"): string {
+function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create or update"): string {
   return converge(args, action, bootFragmentCommands(vlanBootFragment(args), args.boot === true).write);
 }
 
@@ -193,7 +193,7 @@ function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create" | "up
  * existing link (running containers sit on it). An update also removes what an earlier version added
  * and this one does not want: an old address, another backend's files. Every change is journalled.
  */
-function converge(args: VlanSubinterfaceScriptArgs, action: "create" | "update" | "boot", bootLines: readonly string[] = []): string {
+function converge(args: VlanSubinterfaceScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
   const sub = args.subinterface;
   const backend = persistenceBackend(args.persistence);
   const owner = recordOwner(sub.device);
@@ -357,5 +357,5 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
 }
 
 export function renderVlanSubinterface(args: VlanSubinterfaceScriptArgs): HostScript {
-  return { create: renderConverge(args, "create"), update: renderConverge(args, "update"), delete: renderDelete(args) };
+  return { create: renderConverge(args, "create or update"), delete: renderDelete(args) };
 }

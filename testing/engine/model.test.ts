@@ -31,7 +31,7 @@ describe("the engine model on the dev stack", () => {
       evaluateEditedDevStack(cwd, [['{ "10": 192.168.22.10/24', '{ "10": 192.168.22.20/24']]),
     );
     const steps = changes(planSteps(deployed, next));
-    assert.deepEqual(summary(notChecks(steps)), ["update host1/vlan10/link/ens33.10 runs update"]);
+    assert.deepEqual(summary(notChecks(steps)), ["update host1/vlan10/link/ens33.10 runs create"]);
     assert.deepEqual(summary(steps.filter((s) => CHECKS.has(nameOf(s.urn)))).sort(), [
       "replace(create) host1/check/ping runs create",
       "replace(create) host2/check/ping runs create",
@@ -42,17 +42,17 @@ describe("the engine model on the dev stack", () => {
 
   test("masquerade off updates only the router's rules in place", () => {
     const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["router: { masquerade: true }", "router: { masquerade: false }"]]));
-    assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), ["update router/nat/rules runs update"]);
+    assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), ["update router/nat/rules runs create"]);
   });
 
   test("a host's new SSH port updates its commands in place (against the new port); nothing is replaced", () => {
     const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["address: 10.213.70.13\n", "address: 10.213.70.13\n      port: 2222\n"]]));
     assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), [
-      "update router/boot/unit runs update",
-      "update router/trunk/promisc/ens33 runs update",
-      "update router/vlan10/link/ens33.10 runs update",
-      "update router/vlan20/link/ens33.20 runs update",
-      "update router/nat/rules runs update",
+      "update router/boot/unit runs create",
+      "update router/trunk/promisc/ens33 runs create",
+      "update router/vlan10/link/ens33.10 runs create",
+      "update router/vlan20/link/ens33.20 runs create",
+      "update router/nat/rules runs create",
     ]);
   });
 
@@ -83,7 +83,7 @@ describe("the engine model on the dev stack", () => {
       "replace(delete) host1/network/mac-net20/network",
       "replace(delete) host2/container/bbox40/container",
       "replace(delete) host2/network/mac-net20/network",
-      "update router/nat/rules runs update",
+      "update router/nat/rules runs create",
     ]);
     const at = (step: string) => steps.indexOf(step);
     for (const [host, container] of [["host1", "bbox20"], ["host2", "bbox40"]]) {
@@ -98,7 +98,7 @@ describe("the engine model on the dev stack", () => {
       for (let k = 1; k < order.length; k++) {
         assert.ok(at(order[k - 1]) < at(order[k]), `${order[k - 1]} before ${order[k]}`);
       }
-      assert.ok(at(`delete ${host}/vlan20/link/ens33.20 runs delete`) > at("update router/nat/rules runs update"));
+      assert.ok(at(`delete ${host}/vlan20/link/ens33.20 runs delete`) > at("update router/nat/rules runs create"));
     }
   });
 
@@ -129,10 +129,10 @@ describe("the engine model on the dev stack", () => {
     const steps = changes(planSteps(old, next));
     const updates = steps.filter((s) => s.op === "update").map((s) => `${nameOf(s.urn)} runs ${s.runs}`).sort();
     assert.deepEqual(updates, [
-      "host1/trunk/promisc/ens33 runs update", "host1/vlan10/link/ens33.10 runs update", "host1/vlan20/link/ens33.20 runs update",
-      "host2/trunk/promisc/ens33 runs update", "host2/vlan10/link/ens33.10 runs update", "host2/vlan20/link/ens33.20 runs update",
-      "router/nat/rules runs update",
-      "router/trunk/promisc/ens33 runs update", "router/vlan10/link/ens33.10 runs update", "router/vlan20/link/ens33.20 runs update",
+      "host1/trunk/promisc/ens33 runs create", "host1/vlan10/link/ens33.10 runs create", "host1/vlan20/link/ens33.20 runs create",
+      "host2/trunk/promisc/ens33 runs create", "host2/vlan10/link/ens33.10 runs create", "host2/vlan20/link/ens33.20 runs create",
+      "router/nat/rules runs create",
+      "router/trunk/promisc/ens33 runs create", "router/vlan10/link/ens33.10 runs create", "router/vlan20/link/ens33.20 runs create",
     ]);
     const others = summary(steps.filter((s) => s.op !== "update")).sort();
     // Only the boot unit (new: it brings the overlay back after a reboot) and new read-only checks

@@ -1,5 +1,5 @@
 #!/bin/sh
-# macvlan-overlay: VLAN 10 subinterface ens33.10 on ens33 (create)
+# macvlan-overlay: VLAN 10 subinterface ens33.10 on ens33 (create or update)
 # Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
 # Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part).
 set -eu

@@ -1,5 +1,5 @@
 #!/bin/sh
-# macvlan-overlay: NAT router between the VLANs (create)
+# macvlan-overlay: NAT router between the VLANs (create or update)
 # Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
 # Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part); ip_forward by sysctl.d.
 set -eu
