@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
-import { ALL_DAY_TWO, assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
+import { ALL_DAY_TWO, assertDeployedOverlay, LEFT_OUT, compileProgramAt, LEGACY_COMMIT, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
 import { cleanupWithoutState, doctorFindsNoDrift, doctorNamesHandMadeDrift, doctorRepairBringsItBack } from "./doctorChecks";
 import { LabStack } from "./liveStack";
 import {
@@ -177,19 +177,16 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
 
   test("a host presenting another key than the pinned one is refused before any script runs, and by Docker", () => anotherHostKeyIsRefused());
 
-  // Not yet passed on the lab (like the opt-in day-2 scenarios): run with MACVLAN_OVERLAY_E2E_DAY2=all.
-  const unproven = ALL_DAY_TWO ? undefined : "MACVLAN_OVERLAY_E2E_DAY2=all runs it (it has not passed on the lab yet)";
-
-  test("a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: unproven }, () => sudoUsers(live));
+  test("a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: LEFT_OUT }, () => sudoUsers(live));
 
   test("every docker host through the router as bastion: host scripts and Docker", () => throughABastion());
 
   test("doctor: deployed, every host matches the stack (exit 0)", () => doctorFindsNoDrift());
 
   // The drift and its repair go together: without the repair the lab stays drifted.
-  test("doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: unproven }, () => doctorNamesHandMadeDrift());
+  test("doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: LEFT_OUT }, () => doctorNamesHandMadeDrift());
 
-  test("doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: unproven }, () => {
+  test("doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: LEFT_OUT }, () => {
     doctorRepairBringsItBack(live);
     // reapply back to 0: every host command updates in place again, nothing is replaced
     const back = summarize(live.up(DEV_STACK)).filter((line) => !/check[-/]ping/.test(line));
@@ -223,8 +220,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  // Not yet passed on the lab: runs only with MACVLAN_OVERLAY_E2E_DAY2=all.
-  test(`upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: ALL_DAY_TWO ? undefined : "MACVLAN_OVERLAY_E2E_DAY2=all runs it (it has not passed on the lab yet)" }, () => {
+  test(`upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: LEFT_OUT }, () => {
     const legacy = compileProgramAt(LEGACY_COMMIT);
     try {
       live.up(DEV_STACK, { programDir: legacy.programDir });
