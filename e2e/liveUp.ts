@@ -64,7 +64,8 @@ class LiveRun {
         this.remove(step, old!);
         continue;
       }
-      this.record(step, this.targetOf(step.op === "create" || step.phase === "create" ? inputs : old!.resource.inputs, args));
+      // [CMD] create and update both run with the new inputs' connection (only a delete uses the stored one).
+      this.record(step, this.targetOf(inputs, args));
       if (step.op === "same") {
         result = { id: old!.resource.id, state: { ...old!.resource.outputs, ...inputs }, live: this.withCurrentProvider(old!.live, args) };
       } else if (step.op === "update") {
