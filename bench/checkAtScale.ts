@@ -70,6 +70,8 @@ export interface CheckRun {
 export interface CheckOptions {
   sizes: readonly number[];
   capSeconds: number;
+  /** Source containers probing at once (the check's parallelSources); default the check's own. */
+  parallelSources?: number;
   log: (line: string) => void;
 }
 
@@ -213,10 +215,13 @@ wait
     proc.stderr.on("data", (chunk) => (stderr += chunk));
     proc.stdin.end(lines.join("\n") + "\n");
     proc.on("close", (code) => {
-      // dockerd warns about ip_forward=0 on every run: macvlan does not need forwarding on the host.
-      const errors = stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("WARNING: IPv4 forwarding is disabled"));
-      if (code !== 0 || errors.length > 0) {
-        reject(new Error(`${hostName}: creating containers failed (exit ${code}): ${stderr.slice(-1500)}`));
+      // What counts is which containers run: stderr holds dockerd's ip_forward warning from every
+      // run (macvlan does not need forwarding on the host), and the runs going at once interleave
+      // its lines, so it cannot be read line by line.
+      const running = new Set(host.docker("ps", "--filter", "status=running", "--format", "{{.Names}}").split("\n").filter(Boolean));
+      const missing = wanted.filter((c) => !running.has(c.name)).map((c) => c.name);
+      if (code !== 0 || missing.length > 0) {
+        reject(new Error(`${hostName}: creating containers failed (exit ${code}; not running: ${missing.join(" ") || "none"}): ${stderr.slice(-1500)}`));
         return;
       }
       try {
@@ -304,7 +309,7 @@ export async function measureCheckAtScale(options: CheckOptions): Promise<CheckR
       const perHost = [...hosts].map(([name, host]) => {
         const probes = connectivityProbes(topology, name);
         const scriptFile = path.join(scratch, `check-${name}-${size}.sh`);
-        fs.writeFileSync(scriptFile, renderConnectivityCheck({ probes }));
+        fs.writeFileSync(scriptFile, renderConnectivityCheck({ probes, parallelSources: options.parallelSources }));
         const allPairs = connectivityProbes(topology, name, { allPairs: true }).length;
         return { host, probes: probes.length, allPairs, scriptFile };
       });
