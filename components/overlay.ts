@@ -4,7 +4,7 @@
 // must know (order, and what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
-import { connectivityProbes, hostsProbed, type ProbePlanOptions } from "../topology/probes";
+import { connectivityProbes, containerHosts, hostsProbed, type ProbePlanOptions } from "../topology/probes";
 import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck, verifiedFingerprint } from "./connectivityCheck";
@@ -215,9 +215,10 @@ export class Overlay extends pulumi.ComponentResource {
     if (topology.verify) {
       // Each check verifies, depends on and re-runs for what sits on the hosts its probes touch, in
       // config order (with two docker hosts, as in the dev stack, that is every host).
+      const hostOf = containerHosts(topology);
       for (const host of topology.hosts.filter((h) => h.containers.length > 0)) {
         const probes = connectivityProbes(topology, host.name, args.probePlan);
-        const touched = hostsProbed(topology, host.name, probes);
+        const touched = hostsProbed(topology, host.name, probes, hostOf);
         const scope = topology.hosts.filter((h) => touched.has(h.name)).map((h) => verifiedOn.get(h.name)!);
         const check = new ConnectivityCheck(
           resourceNames.check(host.name),

@@ -76,14 +76,23 @@ function nextHostContainer(dockerHosts: readonly Host[], host: Host, from: Conta
   return undefined;
 }
 
+/** Each container's name → the name of the host it runs on. */
+export function containerHosts(topology: Topology): Map<string, string> {
+  return new Map(topology.hosts.flatMap((host) => host.containers.map((container) => [container.name, host.name] as const)));
+}
+
 /**
  * The hosts a check's probes touch: the host they start on, the router (the gateway and every routed
  * path), and each target container's host. What the check verifies, and so what re-runs it, is what
  * sits on these hosts; with the linear plan that is a bounded number of hosts per check, so the
  * checks' recorded dependencies grow linearly with the overlay instead of with its square.
  */
-export function hostsProbed(topology: Topology, hostName: string, probes: readonly Probe[]): Set<string> {
-  const hostOf = new Map(topology.hosts.flatMap((host) => host.containers.map((container) => [container.name, host.name] as const)));
+export function hostsProbed(
+  topology: Topology,
+  hostName: string,
+  probes: readonly Probe[],
+  hostOf: ReadonlyMap<string, string> = containerHosts(topology),
+): Set<string> {
   const hosts = new Set([hostName]);
   if (topology.router !== undefined) {
     topology.hosts.filter((host) => host.role === "router").forEach((host) => hosts.add(host.name));
