@@ -22,7 +22,7 @@ test("every day-2 scenario's config is a stack the program evaluates without err
 
 test("an e2e run takes the scenarios up to the first opt-in one, as each builds on the one before", () => {
   const scenario = (title: string, inEveryRun: boolean): DayTwoScenario => ({
-    title, edits: [], watchForwarding: false, expect: () => undefined, ...(inEveryRun ? { inEveryRun: true as const } : {}),
+    title, phase: title, edits: [], watchForwarding: false, expect: () => undefined, ...(inEveryRun ? { inEveryRun: true as const } : {}),
   });
   const list = [scenario("a", true), scenario("b", true), scenario("c", false), scenario("d", true)];
   assert.deepEqual(scenariosToRun(false, list).map((s) => s.title), ["a", "b"]);

@@ -66,6 +66,8 @@ const SSH_PORT: Edit[] = [[`      address: ${HOSTS.host2}\n`, `      address: ${
 
 export interface DayTwoScenario {
   title: string;
+  /** A short name for the run's timing table. */
+  phase: string;
   /** The dev stack's edits that make this config (cumulative: each scenario's whole config). */
   edits: Edit[];
   /** Sample the router's ip_forward while the update runs: it must never drop. */
@@ -87,6 +89,7 @@ const named = (steps: string[], pattern: RegExp) => steps.filter((step) => patte
 
 export const DAY_TWO: DayTwoScenario[] = [
   {
+    phase: "VLAN address",
     title: "host1's VLAN 10 address changes: its link command updates in place, its containers keep their interfaces",
     edits: ADDRESS,
     watchForwarding: false,
@@ -94,6 +97,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     inEveryRun: true,
   },
   {
+    phase: "masquerade off",
     title: "masquerade off: the router's rules update in place, forwarding never stops",
     edits: [...ADDRESS, ...MASQUERADE_OFF],
     watchForwarding: true,
@@ -101,12 +105,14 @@ export const DAY_TWO: DayTwoScenario[] = [
     inEveryRun: true,
   },
   {
+    phase: "masquerade on",
     title: "masquerade on again: the same in-place update",
     edits: ADDRESS,
     watchForwarding: true,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs create on 10.213.70.13:22)"]),
   },
   {
+    phase: "VLAN 30 added",
     title: "VLAN 30 added with a container on each docker host: only new resources and the router's update",
     edits: [...ADDRESS, ...VLAN_30],
     watchForwarding: true,
@@ -122,6 +128,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
   {
+    phase: "VLAN 30 removed",
     title: "VLAN 30 removed: only its resources deleted, the router updated",
     edits: ADDRESS,
     watchForwarding: true,
@@ -134,6 +141,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
   {
+    phase: "containers added, renamed, moved",
     title: "a container added, one renamed keeping its key, one moved to another IP: each replaced alone, the old one deleted first",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
     watchForwarding: false,
@@ -151,6 +159,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
   {
+    phase: "third docker host added",
     title: "a third docker host added: only creates, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...THIRD_DOCKER_HOST],
     watchForwarding: false,
@@ -161,6 +170,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
   {
+    phase: "third docker host removed",
     title: "the third docker host removed: only deletes, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
     watchForwarding: false,
@@ -171,6 +181,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
   {
+    phase: "SSH port",
     title: "host2's SSH port changes to 2222: its commands update in place over the new port, nothing is replaced",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...SSH_PORT],
     watchForwarding: false,

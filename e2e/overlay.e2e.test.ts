@@ -18,7 +18,8 @@ import {
   anotherHostKeyIsRefused, bootUnitOnEveryHost, rebootsNeedNoRerun, routeGuardStopsALockout, routerRulesGoAheadOfAReject,
   sudoUsers, throughABastion,
 } from "./realHostChecks";
-import { LAB_DIR, labCommand } from "./labAccess";
+import { LAB_DIR, labCommand, PROJECT_ROOT } from "./labAccess";
+import { PhaseClock, timingsFile } from "./timings";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
   SAME_VLAN, snapshotAll, type ContainerName, type HostName,
@@ -26,15 +27,26 @@ import {
 
 describe("the dev stack applied to the local lab", { skip: missing }, () => {
   const live = new LabStack();
+  const clock = new PhaseClock();
+  /** One e2e test, timed as a phase of the run under a short name. */
+  const phase = (name: string, title: string, options: { skip?: string | boolean }, body: () => unknown) => {
+    clock.plan();
+    if (options.skip) {
+      clock.skipped(name);
+    }
+    test(title, options, async () => {
+      await clock.time(name, body);
+    });
+  };
   let before_: Record<HostName, string>;
   let vlanMode = "";
 
-  before(() => {
+  before(async () => {
     const status = labCommand("status");
     if (status.status !== 3) {
       throw new Error(`a lab already exists (lab:status exit ${status.status}); run npm run lab:down first\n${status.stdout}`);
     }
-    const up = labCommand("up");
+    const up = await clock.time("lab up", () => labCommand("up"));
     if (up.status !== 0) {
       throw new Error(`lab:up failed (${up.status}):\n${up.stdout}\n${up.stderr}`);
     }
@@ -58,9 +70,10 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     if (down.status !== 0) {
       console.log(`lab:down failed:\n${down.stdout}\n${down.stderr}`);
     }
+    clock.report(timingsFile(PROJECT_ROOT));
   });
 
-  test("the lab's hosts run Docker Engine 26 (API 1.44 or later, needed for a per-network MAC) and no VLAN link yet", () => {
+  phase("docker engines, no VLAN link yet", "the lab's hosts run Docker Engine 26 (API 1.44 or later, needed for a per-network MAC) and no VLAN link yet", {}, () => {
     for (const host of DOCKER_HOSTS) {
       const [version, api] = onHost(host, "docker version --format '{{.Server.Version}} {{.Server.APIVersion}}'").trim().split(" ");
       assert.match(version, /^26\./, `${host} engine`);
@@ -72,7 +85,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("pulumi up: the program's resources apply to the lab without error", () => {
+  phase("first deploy", "pulumi up: the program's resources apply to the lab without error", {}, () => {
     const steps = live.up(DEV_STACK);
     assert.deepEqual([...new Set(steps.map((step) => step.op))], ["create"]);
     const kinds = live.state.map((entry) => entry.resource.type);
@@ -88,7 +101,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("host state after create: promisc, subinterfaces with the seed's addresses, ifcfg files, sysctl, rules", () => {
+  phase("host state after create", "host state after create: promisc, subinterfaces with the seed's addresses, ifcfg files, sysctl, rules", {}, () => {
     const seedAddresses: Record<HostName, [string, string]> = {
       host1: ["192.168.22.10/24", "192.168.23.10/24"],
       host2: ["192.168.22.11/24", "192.168.23.11/24"],
@@ -123,7 +136,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     assert.match(rules, /-A POSTROUTING -o ens33\.20 -m comment --comment macvlan-overlay -j MASQUERADE/);
   });
 
-  test("each container runs with its declared static IP and stable MAC", () => {
+  phase("container IPs and MACs", "each container runs with its declared static IP and stable MAC", {}, () => {
     const declared = live.state.map((entry) => entry.resource).filter((r) => r.type === "docker:index/container:Container");
     assert.deepEqual(declared.map((r) => r.inputs.name).sort(), Object.keys(CONTAINERS));
     for (const resource of declared) {
@@ -136,7 +149,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("packets flow: same VLAN across hosts directly, across VLANs through the router", () => {
+  phase("ping matrix and router counters", "packets flow: same VLAN across hosts directly, across VLANs through the router", {}, () => {
     const countersBefore = routerCounters();
     assertMatrix(pingMatrix("deployed", [...SAME_VLAN, ...CROSS_VLAN(true)]));
     const countersAfter = routerCounters();
@@ -148,13 +161,13 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     assert.ok(grew("filter FORWARD ens33.20 ens33.10 ACCEPT ctstate") || grew("filter FORWARD ens33.20 ens33.10 ACCEPT"), "FORWARD 20->10 matched");
   });
 
-  test("running every create script a second time changes nothing", () => {
+  phase("every create run again", "running every create script a second time changes nothing", {}, () => {
     const first = snapshotAll();
     for (const entry of live.commands()) live.runScript(entry.resource.name, "create");
     assert.deepEqual(snapshotAll(), first);
   });
 
-  test("without the router's rules cross-VLAN pings fail and same-VLAN pings still work; made again behind a REJECT, they go ahead of it", () => {
+  phase("router rules deleted, then ahead of a REJECT", "without the router's rules cross-VLAN pings fail and same-VLAN pings still work; made again behind a REJECT, they go ahead of it", {}, () => {
     live.runScript("router/nat/rules", "delete");
     try {
       assert.equal(onHost("router", "sysctl -n net.ipv4.ip_forward").trim(), "0");
@@ -164,29 +177,32 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("each host has the boot unit enabled, its runner and one fragment per concern", () => bootUnitOnEveryHost());
+  phase("boot unit on every host", "each host has the boot unit enabled, its runner and one fragment per concern", {}, () => bootUnitOnEveryHost());
 
-  test("each host rebooted in turn (router, host1, host2): the boot unit brings everything back before dockerd, the matrix is green after each, no script re-run", () => {
-    const files = "cat /etc/sysctl.d/90-macvlan-overlay.conf /etc/sysconfig/network-scripts/ifcfg-ens33.10 /etc/sysconfig/network-scripts/ifcfg-ens33.20";
-    const written = onHost("router", files);
-    rebootsNeedNoRerun(["router", "host1", "host2"]);
-    assert.equal(onHost("router", files), written, "what the program wrote to the router's disk is still there");
-  });
+  let writtenToRouterDisk = "";
+  const routerFiles = "cat /etc/sysctl.d/90-macvlan-overlay.conf /etc/sysconfig/network-scripts/ifcfg-ens33.10 /etc/sysconfig/network-scripts/ifcfg-ens33.20";
+  for (const host of ["router", "host1", "host2"] as const) {
+    phase(`reboot ${host}`, `${host} rebooted (each host in turn): the boot unit brings everything back before dockerd, the matrix is green, no script re-run`, {}, () => {
+      if (host === "router") writtenToRouterDisk = onHost("router", routerFiles);
+      rebootsNeedNoRerun([host]);
+      assert.equal(onHost("router", routerFiles), writtenToRouterDisk, "what the program wrote to the router's disk is still there");
+    });
+  }
 
-  test("a create that would move the route back to the operator onto a new link stops and changes nothing", () => routeGuardStopsALockout());
+  phase("route guard", "a create that would move the route back to the operator onto a new link stops and changes nothing", {}, () => routeGuardStopsALockout());
 
-  test("a host presenting another key than the pinned one is refused before any script runs, and by Docker", () => anotherHostKeyIsRefused());
+  phase("another host key refused", "a host presenting another key than the pinned one is refused before any script runs, and by Docker", {}, () => anotherHostKeyIsRefused());
 
-  test("a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: LEFT_OUT }, () => sudoUsers(live));
+  phase("sudo users", "a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: LEFT_OUT }, () => sudoUsers(live));
 
-  test("every docker host through the router as bastion: host scripts and Docker", () => throughABastion());
+  phase("bastion", "every docker host through the router as bastion: host scripts and Docker", {}, () => throughABastion());
 
-  test("doctor: deployed, every host matches the stack (exit 0)", () => doctorFindsNoDrift());
+  phase("doctor: no drift", "doctor: deployed, every host matches the stack (exit 0)", {}, () => doctorFindsNoDrift());
 
   // The drift and its repair go together: without the repair the lab stays drifted.
-  test("doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: LEFT_OUT }, () => doctorNamesHandMadeDrift());
+  phase("doctor: drift named", "doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: LEFT_OUT }, () => doctorNamesHandMadeDrift());
 
-  test("doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: LEFT_OUT }, () => {
+  phase("doctor: repair", "doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: LEFT_OUT }, () => {
     doctorRepairBringsItBack(live);
     // reapply back to 0: every host command updates in place again, nothing is replaced
     const back = summarize(live.up(DEV_STACK)).filter((line) => !/check[-/]ping/.test(line));
@@ -194,7 +210,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
   });
 
   for (const scenario of scenariosToRun(ALL_DAY_TWO)) {
-    test(`day 2: ${scenario.title}`, () => {
+    phase(`day 2: ${scenario.phase}`, `day 2: ${scenario.title}`, {}, () => {
       const watch = scenario.watchForwarding ? startForwardingWatch() : undefined;
       const started = Date.now();
       const steps = live.up(stackVariant(scenario.edits));
@@ -210,7 +226,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     });
   }
 
-  test("pulumi destroy: every host returns exactly to its pre-deploy state", () => {
+  phase("destroy", "pulumi destroy: every host returns exactly to its pre-deploy state", {}, () => {
     const steps = live.destroy();
     assert.ok(steps.every((step) => step.op === "delete"));
     assert.equal(live.state.length, 0);
@@ -220,7 +236,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test(`upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: LEFT_OUT }, () => {
+  phase(`upgrade from ${LEGACY_COMMIT}`, `upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: LEFT_OUT }, () => {
     const legacy = compileProgramAt(LEGACY_COMMIT);
     try {
       live.up(DEV_STACK, { programDir: legacy.programDir });
@@ -243,9 +259,9 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  test("state forgotten (a fresh deploy with a host shim and VLAN 20 on ipvlan: the same matrix), doctor --cleanup --yes leaves each host as before the deploy", () => cleanupWithoutState(live, before_));
+  phase("cleanup case (fresh deploy, cleanup)", "state forgotten (a fresh deploy with a host shim and VLAN 20 on ipvlan: the same matrix), doctor --cleanup --yes leaves each host as before the deploy", {}, () => cleanupWithoutState(live, before_));
 
-  test("lab:down leaves no namespace, link, UML or uml_switch process, mount or file behind", () => {
+  phase("lab down", "lab:down leaves no namespace, link, UML or uml_switch process, mount or file behind", {}, () => {
     const down = labCommand("down");
     assert.equal(down.status, 0, down.stdout + down.stderr);
     const sh = (script: string) => spawnSync("sh", ["-c", script], { encoding: "utf8" }).stdout;
