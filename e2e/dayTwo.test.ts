@@ -3,8 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import { type DeployedResource, type Deployment, deploymentFromEvaluation } from "../testing/engine/deployment";
+import { planSteps } from "../testing/engine/model";
+import type { Evaluation } from "../testing/programHarness";
 import { evaluateEditedDevStack, fakeProjectDir } from "../testing/stackEvaluation";
+import { caseSetFromEnv, leftOut, type CaseSet } from "./cases";
 import { DAY_TWO, scenariosToRun, type DayTwoScenario } from "./dayTwo";
+import { describeStep } from "./liveStack";
 import { HOST1_SHIM, VLAN20_IPVLAN } from "./doctorChecks";
 
 test("every day-2 scenario's config is a stack the program evaluates without error", () => {
@@ -20,14 +25,21 @@ test("every day-2 scenario's config is a stack the program evaluates without err
   }
 });
 
-test("an e2e run takes the scenarios up to the first opt-in one, as each builds on the one before", () => {
-  const scenario = (title: string, inEveryRun: boolean): DayTwoScenario => ({
-    title, phase: title, edits: [], watchForwarding: false, expect: () => undefined, ...(inEveryRun ? { inEveryRun: true as const } : {}),
-  });
-  const list = [scenario("a", true), scenario("b", true), scenario("c", false), scenario("d", true)];
-  assert.deepEqual(scenariosToRun(false, list).map((s) => s.title), ["a", "b"]);
-  assert.deepEqual(scenariosToRun(true, list).map((s) => s.title), ["a", "b", "c", "d"]);
-  assert.deepEqual(scenariosToRun(false, list.slice(0, 2)).map((s) => s.title), ["a", "b"]);
+test("each set of e2e cases takes the scenarios it names, in order: core the first two, ci all but masquerade on again, all every one", () => {
+  const phases = (set: CaseSet) => scenariosToRun(set).map((s) => s.phase);
+  assert.deepEqual(phases("core"), ["VLAN address", "masquerade off"]);
+  assert.deepEqual(phases("ci"), DAY_TWO.map((s) => s.phase).filter((phase) => phase !== "masquerade on"));
+  assert.deepEqual(phases("all"), DAY_TWO.map((s) => s.phase));
+});
+
+test("MACVLAN_OVERLAY_E2E_CASES picks the set; unset is ci; the older MACVLAN_OVERLAY_E2E_DAY2=core is core; anything else is refused by name", () => {
+  assert.equal(caseSetFromEnv({}), "ci");
+  assert.equal(caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "all" }), "all");
+  assert.equal(caseSetFromEnv({ MACVLAN_OVERLAY_E2E_DAY2: "core" }), "core");
+  assert.throws(() => caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "most" }), /^Error: MACVLAN_OVERLAY_E2E_CASES "most": not one of core, ci, all$/);
+  assert.equal(leftOut("ci", "all"), undefined);
+  assert.equal(leftOut("core", "core"), undefined);
+  assert.equal(leftOut("all", "ci", "as x"), "MACVLAN_OVERLAY_E2E_CASES=ci leaves it out (as x); npm run test:lab runs every case");
 });
 
 test("the cleanup case's fresh deploy evaluates: host1's shim on VLAN 10, VLAN 20's networks on ipvlan, its containers without a MAC of their own", () => {
@@ -44,6 +56,53 @@ test("the cleanup case's fresh deploy evaluates: host1's shim on VLAN 10, VLAN 2
     assert.equal(endpoint("host1/container/bbox20/container").macAddress, undefined);
     assert.match(String(endpoint("host1/container/bbox10/container").macAddress), /^02:/);
     assert.ok(byName("host1/vlan10/shim/mvo-shim10"), "host1's shim");
+  } finally {
+    fs.rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+/** Where a resource's steps run, as the e2e names it: host:port for a command, the Docker host URL for Docker objects. */
+function placesOf(evaluation: Evaluation): (resource: DeployedResource) => string {
+  // by the provider's name: the mock monitor's provider references and the engine's URNs differ in the parent types
+  const providers = new Map(evaluation.resources.filter((r) => r.type === "pulumi:providers:docker").map((r) => [r.name, String(r.inputs.host)]));
+  return (resource) => {
+    if (resource.type === "command:remote:Command") {
+      const connection = resource.inputs.connection as { host: string; port?: number };
+      return `${connection.host}:${connection.port ?? 22}`;
+    }
+    return resource.provider === undefined ? "" : (providers.get(resource.provider.split("::").pop()!) ?? "");
+  };
+}
+
+test("every set of e2e cases is a chain the engine model walks with each scenario's expectations met (a set leaves out only what the next scenario does not need)", () => {
+  const cwd = fakeProjectDir();
+  try {
+    const evaluations = new Map<DayTwoScenario | "dev", Evaluation>();
+    const evaluationOf = (scenario: DayTwoScenario | "dev") => {
+      if (!evaluations.has(scenario)) evaluations.set(scenario, evaluateEditedDevStack(cwd, scenario === "dev" ? [] : scenario.edits));
+      return evaluations.get(scenario)!;
+    };
+    for (const set of ["core", "ci", "all"] as const) {
+      let previous: { deployment: Deployment; placeOf: (resource: DeployedResource) => string } = {
+        deployment: deploymentFromEvaluation(evaluationOf("dev")),
+        placeOf: placesOf(evaluationOf("dev")),
+      };
+      for (const scenario of scenariosToRun(set)) {
+        const evaluation = evaluationOf(scenario);
+        const next = { deployment: deploymentFromEvaluation(evaluation), placeOf: placesOf(evaluation) };
+        const oldByUrn = new Map(previous.deployment.map((resource) => [resource.urn, resource]));
+        const newByUrn = new Map(next.deployment.map((resource) => [resource.urn, resource]));
+        const summary = planSteps(previous.deployment, next.deployment)
+          .filter((step) => step.op !== "same")
+          .map((step) => {
+            const deletes = step.op === "delete" || step.phase === "delete";
+            const on = deletes ? previous.placeOf(oldByUrn.get(step.urn)!) : next.placeOf(newByUrn.get(step.urn)!);
+            return describeStep({ ...step, name: step.urn.split("::").pop()!, on, startedAt: 0 });
+          });
+        assert.doesNotThrow(() => scenario.expect(summary), `${set}: ${scenario.phase}:\n  ${summary.join("\n  ")}`);
+        previous = next;
+      }
+    }
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
   }

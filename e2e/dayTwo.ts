@@ -10,6 +10,7 @@ import { PROJECT_ROOT, sshMust } from "./labAccess";
 import {
   addressOfDockerUrl, assertContainerIdentities, DEV_STACK, HOSTS, runProbes, targetAt, type DeployedContainer,
 } from "./labFixture";
+import { E2E_CASES, leftOut, type CaseSet } from "./cases";
 import { describeStep, type ExecutedStep, type LabStack } from "./liveStack";
 
 type Edit = readonly [string, string];
@@ -75,11 +76,11 @@ export interface DayTwoScenario {
   /** Checks the steps `pulumi up` took (the connectivity checks' own steps left out). */
   expect: (steps: string[]) => void;
   /**
-   * Part of the shorter MACVLAN_OVERLAY_E2E_DAY2=core run too (every run takes all scenarios by
-   * default). Each scenario starts from the config the one before it deployed, so a core run takes
-   * the scenarios up to the first that is not marked.
+   * The smallest set of e2e cases that takes it (e2e/cases.ts). Each scenario starts from the config
+   * the one before it in the run deployed, so a set may leave a scenario out only where the next one's
+   * expectations hold from the one before (e2e/dayTwo.test.ts checks every set's chain).
    */
-  inEveryRun?: true;
+  smallest: CaseSet;
 }
 
 const CHECK = /\/check\/ping |-check-ping /;
@@ -94,7 +95,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     edits: ADDRESS,
     watchForwarding: false,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs create on 10.213.70.11:22)"]),
-    inEveryRun: true,
+    smallest: "core",
   },
   {
     phase: "masquerade off",
@@ -102,12 +103,13 @@ export const DAY_TWO: DayTwoScenario[] = [
     edits: [...ADDRESS, ...MASQUERADE_OFF],
     watchForwarding: true,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs create on 10.213.70.13:22)"]),
-    inEveryRun: true,
+    smallest: "core",
   },
   {
     phase: "masquerade on",
     title: "masquerade on again: the same in-place update",
     edits: ADDRESS,
+    smallest: "all",
     watchForwarding: true,
     expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update router/nat/rules (runs create on 10.213.70.13:22)"]),
   },
@@ -115,6 +117,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "VLAN 30 added",
     title: "VLAN 30 added with a container on each docker host: only new resources and the router's update",
     edits: [...ADDRESS, ...VLAN_30],
+    smallest: "ci",
     watchForwarding: true,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -131,6 +134,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "VLAN 30 removed",
     title: "VLAN 30 removed: only its resources deleted, the router updated",
     edits: ADDRESS,
+    smallest: "ci",
     watchForwarding: true,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -144,6 +148,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "containers added, renamed, moved",
     title: "a container added, one renamed keeping its key, one moved to another IP: each replaced alone, the old one deleted first",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
+    smallest: "ci",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -162,6 +167,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "third docker host added",
     title: "a third docker host added: only creates, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...THIRD_DOCKER_HOST],
+    smallest: "ci",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -173,6 +179,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "third docker host removed",
     title: "the third docker host removed: only deletes, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
+    smallest: "ci",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -184,6 +191,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "SSH port",
     title: "host2's SSH port changes to 2222: its commands update in place over the new port, nothing is replaced",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...SSH_PORT],
+    smallest: "ci",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -194,14 +202,8 @@ export const DAY_TWO: DayTwoScenario[] = [
   },
 ];
 
-/**
- * Every day-2 scenario, the upgrade, the sudo user and the doctor's drift and repair run by default
- * (CI runs them all); MACVLAN_OVERLAY_E2E_DAY2=core leaves them out for a shorter local loop, keeping
- * the scenarios marked inEveryRun.
- */
-export const ALL_DAY_TWO = process.env.MACVLAN_OVERLAY_E2E_DAY2 !== "core";
-/** Why a case is skipped under MACVLAN_OVERLAY_E2E_DAY2=core. */
-export const LEFT_OUT = ALL_DAY_TWO ? undefined : "MACVLAN_OVERLAY_E2E_DAY2=core leaves it out (a shorter local run)";
+/** Why a case is skipped in this run (e2e/cases.ts), for cases outside the core set. */
+export const LEFT_OUT = leftOut("ci");
 
 /** The steps that did something, one line each ("update host1/... (runs create on 10.213.70.11:22)"). */
 export function summarize(steps: readonly ExecutedStep[]): string[] {
@@ -276,8 +278,7 @@ export function compileProgramAt(commit: string): { programDir: string; remove: 
   return { programDir: path.join(dir, "dist"), remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The scenarios this e2e run takes: all of them, or under MACVLAN_OVERLAY_E2E_DAY2=core those up to the first not inEveryRun. */
-export function scenariosToRun(all: boolean, scenarios: readonly DayTwoScenario[] = DAY_TWO): DayTwoScenario[] {
-  const firstOptIn = scenarios.findIndex((scenario) => scenario.inEveryRun !== true);
-  return all || firstOptIn < 0 ? [...scenarios] : scenarios.slice(0, firstOptIn);
+/** The scenarios a run of the given case set takes, in order. */
+export function scenariosToRun(set: CaseSet = E2E_CASES, scenarios: readonly DayTwoScenario[] = DAY_TWO): DayTwoScenario[] {
+  return scenarios.filter((scenario) => leftOut(scenario.smallest, set) === undefined);
 }

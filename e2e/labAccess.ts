@@ -1,6 +1,6 @@
 // Test code: reaching the local lab's hosts from the machine, the way the program's resources do —
 // ssh with a key for host scripts, the docker CLI over ssh:// for Docker.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -57,25 +57,50 @@ export interface RunResult {
  */
 const SSH_TIMEOUT_MS = 900_000;
 
+/** ssh's arguments to run `script` on `target`. */
+function sshArgs(target: SshTarget, script: string): string[] {
+  return [
+    "-i", target.keyFile,
+    "-p", String(target.port),
+    "-o", "BatchMode=yes",
+    "-o", "IdentitiesOnly=yes",
+    "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`,
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", "ConnectTimeout=10",
+    ...(target.multiplex === false ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : multiplexOptions()),
+    `${target.user}@${target.host}`,
+    script,
+  ];
+}
+
 /** Runs `script` as the remote command; `input`, if given, is its stdin (pulumi-command's `stdin`). */
 export function sshRun(target: SshTarget, script: string, timeoutMs = SSH_TIMEOUT_MS, input?: string): RunResult {
-  const result = spawnSync(
-    "ssh",
-    [
-      "-i", target.keyFile,
-      "-p", String(target.port),
-      "-o", "BatchMode=yes",
-      "-o", "IdentitiesOnly=yes",
-      "-o", `UserKnownHostsFile=${KNOWN_HOSTS}`,
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "ConnectTimeout=10",
-      ...(target.multiplex === false ? ["-o", "ControlMaster=no", "-o", "ControlPath=none"] : multiplexOptions()),
-      `${target.user}@${target.host}`,
-      script,
-    ],
-    { encoding: "utf8", timeout: timeoutMs, input: input ?? "" },
-  );
+  const result = spawnSync("ssh", sshArgs(target, script), { encoding: "utf8", timeout: timeoutMs, input: input ?? "" });
   return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
+}
+
+/** sshRun without blocking: other steps go on while this one waits on its host. */
+export function sshRunAsync(target: SshTarget, script: string, input?: string, timeoutMs = SSH_TIMEOUT_MS): Promise<RunResult> {
+  return runAsync("ssh", sshArgs(target, script), { input, timeoutMs });
+}
+
+/** A child process run to its end without blocking the event loop; killed (status -1) at the time limit. */
+export function runAsync(command: string, args: readonly string[], options: { input?: string; timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
+    child.on("error", (error) => err.push(Buffer.from(String(error))));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(options.input ?? "");
+  });
 }
 
 export function sshMust(target: SshTarget, script: string): string {
@@ -120,20 +145,31 @@ export class DockerOverSsh {
   }
 
   run(args: readonly string[], timeoutMs = SSH_TIMEOUT_MS): RunResult {
-    const result = spawnSync(DOCKER_CLI, ["-H", this.hostUrl, ...args], {
-      encoding: "utf8",
-      timeout: timeoutMs,
-      env: { ...process.env, PATH: `${this.pathDir}:${process.env.PATH ?? "/usr/bin:/bin"}` },
-    });
+    const result = spawnSync(DOCKER_CLI, ["-H", this.hostUrl, ...args], { encoding: "utf8", timeout: timeoutMs, env: this.env() });
     return { status: result.status ?? -1, stdout: result.stdout ?? "", stderr: result.stderr ?? String(result.error ?? "") };
   }
 
   must(args: readonly string[]): string {
-    const result = this.run(args);
+    return this.checked(args, this.run(args));
+  }
+
+  runAsync(args: readonly string[], timeoutMs = SSH_TIMEOUT_MS): Promise<RunResult> {
+    return runAsync(DOCKER_CLI, ["-H", this.hostUrl, ...args], { timeoutMs, env: this.env() });
+  }
+
+  async mustAsync(args: readonly string[]): Promise<string> {
+    return this.checked(args, await this.runAsync(args));
+  }
+
+  private checked(args: readonly string[], result: RunResult): string {
     if (result.status !== 0) {
       throw new Error(`docker -H ${this.hostUrl} ${args.join(" ")} failed (${result.status}): ${result.stderr.trim()}`);
     }
     return result.stdout.trim();
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    return { ...process.env, PATH: `${this.pathDir}:${process.env.PATH ?? "/usr/bin:/bin"}` };
   }
 
   dispose(): void {

@@ -2,11 +2,16 @@
 // it — a host command's script over ssh (pulumi-command), Docker objects through the docker CLI over
 // ssh:// with the declared inputs (the Docker provider).
 import type { DockerOverSsh, RunResult, SshTarget } from "./labAccess";
-import { sshRun } from "./labAccess";
+import { sshRun, sshRunAsync } from "./labAccess";
 
 /** pulumi-command runs a phase's text as the SSH command, with the `stdin` input as its standard input. */
 export function runScript(target: SshTarget, script: string, stdin?: string): RunResult {
   return sshRun(target, script, undefined, stdin);
+}
+
+/** runScript without blocking: the e2e's `pulumi up` runs every ready step at once. */
+export function runScriptAsync(target: SshTarget, script: string, stdin?: string): Promise<RunResult> {
+  return sshRunAsync(target, script, stdin);
 }
 
 export function mustSucceed(name: string, phase: string, result: RunResult): string {
@@ -17,17 +22,17 @@ export function mustSucceed(name: string, phase: string, result: RunResult): str
 }
 
 /** The image's id, pulled first if the host lacks it. */
-export function ensureImage(cli: DockerOverSsh, name: string): string {
-  let inspected = cli.run(["image", "inspect", "--format", "{{.Id}}", name]);
+export async function ensureImage(cli: DockerOverSsh, name: string): Promise<string> {
+  let inspected = await cli.runAsync(["image", "inspect", "--format", "{{.Id}}", name]);
   if (inspected.status !== 0) {
-    cli.must(["pull", name]);
-    inspected = cli.run(["image", "inspect", "--format", "{{.Id}}", name]);
+    await cli.mustAsync(["pull", name]);
+    inspected = await cli.runAsync(["image", "inspect", "--format", "{{.Id}}", name]);
   }
   return inspected.stdout.trim();
 }
 
 /** `docker network create` with a Network's driver, options, IPAM and labels; returns its id. */
-export function createNetwork(cli: DockerOverSsh, inputs: Record<string, any>): string {
+export function createNetwork(cli: DockerOverSsh, inputs: Record<string, any>): Promise<string> {
   const flags = ["network", "create", "--driver", inputs.driver];
   for (const [key, value] of Object.entries((inputs.options ?? {}) as Record<string, string>)) {
     flags.push("--opt", `${key}=${value}`);
@@ -39,11 +44,11 @@ export function createNetwork(cli: DockerOverSsh, inputs: Record<string, any>): 
   for (const label of (inputs.labels ?? []) as { label: string; value: string }[]) {
     flags.push("--label", `${label.label}=${label.value}`);
   }
-  return cli.must([...flags, inputs.name]);
+  return cli.mustAsync([...flags, inputs.name]);
 }
 
 /** `docker run` with a Container's inputs: one network endpoint with its own IP and MAC; returns its id. */
-export function runContainer(cli: DockerOverSsh, resourceName: string, inputs: Record<string, any>): string {
+export async function runContainer(cli: DockerOverSsh, resourceName: string, inputs: Record<string, any>): Promise<string> {
   const flags = ["run", "--detach", "--name", inputs.name];
   if (inputs.hostname) flags.push("--hostname", inputs.hostname);
   if (inputs.tty) flags.push("--tty");
@@ -63,14 +68,14 @@ export function runContainer(cli: DockerOverSsh, resourceName: string, inputs: R
   if (network.ipv4Address) endpoint.push(`ip=${network.ipv4Address}`);
   if (network.macAddress) endpoint.push(`mac-address=${network.macAddress}`);
   flags.push("--network", endpoint.join(","));
-  return cli.must([...flags, inputs.image]);
+  return cli.mustAsync([...flags, inputs.image]);
 }
 
 export type DockerObject = "network" | "container" | "image";
 
 /** What the provider's delete does: remove the object (an image only unless kept locally). */
-export function removeDockerObject(cli: DockerOverSsh, kind: DockerObject, id: string, keepLocally: boolean): void {
-  if (kind === "container") cli.must(["rm", "--force", id]);
-  if (kind === "network") cli.must(["network", "rm", id]);
-  if (kind === "image" && !keepLocally) cli.must(["image", "rm", id]);
+export async function removeDockerObject(cli: DockerOverSsh, kind: DockerObject, id: string, keepLocally: boolean): Promise<void> {
+  if (kind === "container") await cli.mustAsync(["rm", "--force", id]);
+  if (kind === "network") await cli.mustAsync(["network", "rm", id]);
+  if (kind === "image" && !keepLocally) await cli.mustAsync(["image", "rm", id]);
 }

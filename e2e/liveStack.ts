@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { DeployedResource } from "../testing/engine/deployment";
 import type { Step } from "../testing/engine/model";
+import { type GraphNode, parallelFromEnv } from "../testing/engine/schedule";
 import type { SshTarget } from "./labAccess";
 import { DockerOverSsh, PROJECT_ROOT } from "./labAccess";
 import { mustSucceed, runScript } from "./liveResources";
@@ -21,6 +22,8 @@ export type LiveObject =
 export interface LiveEntry {
   resource: DeployedResource;
   live: LiveObject;
+  /** The parent component's URN: the engine deletes children before their parent. */
+  parent?: string;
 }
 
 export interface ExecutedStep extends Step {
@@ -30,8 +33,9 @@ export interface ExecutedStep extends Step {
   on: string;
   /** A command's stdout. */
   output?: string;
-  /** When the step began (ms since the epoch), to see where a run's time goes. */
+  /** When the step began and ended (ms since the epoch), to see where a run's time goes and what overlapped. */
   startedAt: number;
+  endedAt?: number;
 }
 
 export interface LiveUpRequest {
@@ -44,10 +48,14 @@ export interface LiveUpRequest {
   stateFile: string;
   resultFile: string;
   keysDir: string;
+  /** `pulumi up --parallel`: at most this many steps at once; 0, the default, is unbounded. */
+  parallel?: number;
 }
 
 export interface LiveUpResult {
   state: LiveEntry[];
+  /** The components and providers of the state: the dependency graph that orders deletes needs them. */
+  structure: GraphNode[];
   executed: ExecutedStep[];
   error?: string;
 }
@@ -55,12 +63,16 @@ export interface LiveUpResult {
 const LIVE_UP = path.join(__dirname, "liveUp.js");
 /** A run on a loaded machine: each step is an ssh session to a User-Mode Linux guest. */
 const RUN_TIMEOUT_MS = 1_800_000;
+/** MACVLAN_OVERLAY_E2E_PARALLEL: `pulumi up --parallel` for every up and destroy of the e2e (unset: unbounded). */
+export const E2E_PARALLEL = parallelFromEnv(process.env.MACVLAN_OVERLAY_E2E_PARALLEL);
 
 export class LabStack {
   private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "ovl-e2e-stack-"));
   private readonly stateFile = path.join(this.dir, "state.json");
   private readonly keysDir = path.join(this.dir, "keys");
   state: LiveEntry[] = [];
+  /** The state's components and providers (no steps on a host; they order deletes). */
+  structure: GraphNode[] = [];
 
   constructor() {
     fs.mkdirSync(this.keysDir, { mode: 0o700 });
@@ -132,8 +144,8 @@ export class LabStack {
     const resultFile = path.join(this.dir, "result.json");
     const requestFile = path.join(this.dir, "request.json");
     fs.rmSync(resultFile, { force: true });
-    fs.writeFileSync(this.stateFile, JSON.stringify(this.state));
-    const full: LiveUpRequest = { ...request, cwd: PROJECT_ROOT, stateFile: this.stateFile, resultFile, keysDir: this.keysDir };
+    fs.writeFileSync(this.stateFile, JSON.stringify({ state: this.state, structure: this.state.length === 0 ? [] : this.structure }));
+    const full: LiveUpRequest = { ...request, cwd: PROJECT_ROOT, stateFile: this.stateFile, resultFile, keysDir: this.keysDir, parallel: E2E_PARALLEL };
     fs.writeFileSync(requestFile, JSON.stringify(full));
     const child = spawnSync(process.execPath, [LIVE_UP, requestFile], { encoding: "utf8", timeout: RUN_TIMEOUT_MS, maxBuffer: 64 << 20 });
     if (!fs.existsSync(resultFile)) {
@@ -141,6 +153,7 @@ export class LabStack {
     }
     const result = JSON.parse(fs.readFileSync(resultFile, "utf8")) as LiveUpResult;
     this.state = result.state;
+    this.structure = result.structure;
     if (result.error !== undefined || child.status !== 0) {
       const done = result.executed.map(describeStep).join("\n  ");
       throw new Error(`${request.stackFile === undefined ? "destroy" : "up"} failed: ${result.error ?? child.stderr}\nsteps done:\n  ${done}`);
@@ -154,4 +167,16 @@ export function describeStep(step: ExecutedStep): string {
   const op = step.phase === undefined ? step.op : `${step.op}(${step.phase})`;
   const runs = step.runs === undefined ? "" : `runs ${step.runs} `;
   return `${op} ${step.name}${step.on === "" && runs === "" ? "" : ` (${runs}on ${step.on})`}`;
+}
+
+/** Pairs of steps whose run times overlapped ("a + b", in the order they started). */
+export function overlappingSteps(steps: readonly ExecutedStep[]): string[] {
+  const timed = steps.filter((step) => step.endedAt !== undefined && step.op !== "same");
+  const pairs: string[] = [];
+  timed.forEach((a, i) => {
+    for (const b of timed.slice(i + 1)) {
+      if (a.startedAt < b.endedAt! && b.startedAt < a.endedAt!) pairs.push(`${a.name} + ${b.name}`);
+    }
+  });
+  return pairs;
 }

@@ -2,17 +2,21 @@
 // `pulumi up` (or `pulumi destroy`) of a stack against the lab. The engine model
 // (testing/engine/model.ts) decides each step as the program's registrations arrive, in the engine's
 // order; this file does the step for real on the lab host and hands back the provider's outputs, so
-// later registrations see real ids, MACs and check output. The state is written after every step,
-// so a failed run can still be destroyed.
+// later registrations see real ids, MACs and check output. As in the engine, each registration's
+// steps start when it arrives, without waiting for other steps (testing/engine/schedule.ts: unbounded
+// by default, MACVLAN_OVERLAY_E2E_PARALLEL=N limits it, 1 runs one step at a time), and the deletes at
+// the end run in antichains of the old state's dependency graph. The state is written after every
+// step, so a failed run can still be destroyed.
 import type * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type DeployedResource, deployedResource } from "../testing/engine/deployment";
 import { type Step, StepGenerator } from "../testing/engine/model";
+import { type GraphNode, scheduleDeletes, StepLimit } from "../testing/engine/schedule";
 import { evaluateProgram, isSecretWrapper, listInput, type Applied, type Registration } from "../testing/programHarness";
 import { DockerOverSsh, type SshTarget } from "./labAccess";
-import { createNetwork, ensureImage, mustSucceed, removeDockerObject, runContainer, runScript } from "./liveResources";
+import { createNetwork, ensureImage, mustSucceed, removeDockerObject, runContainer, runScriptAsync } from "./liveResources";
 import type { ExecutedStep, LiveEntry, LiveObject, LiveUpRequest, LiveUpResult } from "./liveStack";
 
 const COMMAND = "command:remote:Command";
@@ -26,9 +30,17 @@ class LiveRun {
   private readonly clis = new Map<string, DockerOverSsh>();
   /** Old resources replaced create-first: out of the state's list, deleted by `finish()` ([SG] pending deletes). */
   private readonly pendingDeletes = new Map<string, LiveEntry>();
+  /** The components and providers this run registered (their steps do nothing on a host). */
+  private readonly structure: GraphNode[] = [];
+  /** Old components and providers deleted by `finish()`. */
+  private readonly structureGone = new Set<string>();
+  private readonly limit: StepLimit;
+  /** The first failed step: as in the engine, no step starts after a failure. */
+  private failure: string | undefined;
 
-  constructor(private readonly request: LiveUpRequest, previous: LiveEntry[]) {
+  constructor(private readonly request: LiveUpRequest, private readonly previous: LiveEntry[], private readonly previousStructure: GraphNode[]) {
     this.current = [...previous];
+    this.limit = new StepLimit(request.parallel ?? 0);
     // `pulumi up --replace`: the test names the resources, the engine takes URNs.
     const replace = new Set(previous.filter((entry) => (request.replace ?? []).includes(entry.resource.name)).map((entry) => entry.resource.urn));
     if (replace.size !== (request.replace ?? []).length) {
@@ -38,7 +50,11 @@ class LiveRun {
   }
 
   apply = async (args: pulumi.runtime.MockResourceArgs, _earlier: unknown, registration?: Registration): Promise<Applied> => {
+    this.mustNotHaveFailed(args.name);
     const inputs = args.inputs as Record<string, any>;
+    if (registration !== undefined && (!args.custom || args.type.startsWith("pulumi:providers:"))) {
+      this.structure.push({ urn: registration.urn, parent: registration.parent, custom: args.custom === true, dependencies: registration.dependencies });
+    }
     if (args.type === "pulumi:providers:docker") {
       const id = `${args.name}-provider`;
       this.providers.set(id, { hostUrl: inputs.host, sshOpts: listInput(inputs.sshOpts ?? []) });
@@ -48,7 +64,6 @@ class LiveRun {
       return { id: "", state: inputs };
     }
     const resource = deployedResource({ type: args.type, name: args.name, inputs, provider: args.provider, registration, id: "", state: {} });
-    let result: { id: string; state: Record<string, any>; live: LiveObject } | undefined;
     const steps = this.generator.register(resource);
     const replaced = this.generator.oldOf(resource);
     if (replaced !== undefined && steps.some((step) => step.phase === "create") && !steps.some((step) => step.phase === "delete" && step.urn === replaced.urn)) {
@@ -58,49 +73,96 @@ class LiveRun {
         this.current.splice(this.current.indexOf(kept), 1);
       }
     }
-    for (const step of steps) {
-      const old = step.phase === "delete" || step.op === "same" || step.op === "update" ? this.entryAt(step.urn, resource) : undefined;
-      if (step.phase === "delete") {
-        this.remove(step, old!);
-        continue;
-      }
-      // [CMD] create and update both run with the new inputs' connection (only a delete uses the stored one).
-      this.record(step, this.targetOf(inputs, args));
-      if (step.op === "same") {
-        result = { id: old!.resource.id, state: { ...old!.resource.outputs, ...inputs }, live: this.withCurrentProvider(old!.live, args) };
-      } else if (step.op === "update") {
-        result = this.update(args, inputs, old!);
-      } else {
-        result = this.create(args, inputs);
-      }
-      this.save();
-    }
-    if (result === undefined) {
-      throw new Error(`${args.name}: the engine model gave no create, update or same step`);
-    }
-    const entry: LiveEntry = { resource: { ...resource, id: result.id, outputs: deployedResource({ ...args, registration, id: result.id, state: result.state }).outputs }, live: result.live };
+    // [SG] one registration's steps are one chain, run in order (a delete-before-replace deletes its
+    // dependents, then the old resource, then creates); [EX] chains of other registrations run beside it.
+    const result = await this.limit.run(() => this.runChain(steps, args, inputs, resource)).catch((error: Error) => {
+      this.failure ??= `${args.name}: ${error.message}`;
+      throw error;
+    });
+    const entry: LiveEntry = {
+      resource: { ...resource, id: result.id, outputs: deployedResource({ ...args, registration, id: result.id, state: result.state }).outputs },
+      live: result.live,
+      parent: registration?.parent ?? "",
+    };
     this.replaceEntry(entry);
     this.save();
     return { id: result.id, state: result.state };
   };
 
-  /** After the program: the late deletes of replaced resources, then what no registration claimed. */
-  finish(): void {
-    for (const step of this.generator.finish()) {
-      const pending = this.pendingDeletes.get(step.urn);
-      const old = pending ?? this.current.find((entry) => entry.resource.urn === step.urn);
-      if (old === undefined) {
-        throw new Error(`delete of ${step.urn}: not in the state`);
+  private async runChain(steps: Step[], args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>, resource: DeployedResource): Promise<Done> {
+    let done: Done | undefined;
+    for (const step of steps) {
+      this.mustNotHaveFailed(args.name);
+      const old = step.phase === "delete" || step.op === "same" || step.op === "update" ? this.entryAt(step.urn, resource) : undefined;
+      if (step.phase === "delete") {
+        await this.remove(step, old!);
+        continue;
       }
-      this.pendingDeletes.delete(step.urn);
-      this.remove(step, old);
+      // [CMD] create and update both run with the new inputs' connection (only a delete uses the stored one).
+      const record = this.record(step, this.targetOf(inputs, args));
+      if (step.op === "same") {
+        done = { id: old!.resource.id, state: { ...old!.resource.outputs, ...inputs }, live: this.withCurrentProvider(old!.live, args) };
+      } else if (step.op === "update") {
+        done = await this.update(args, inputs, old!, record);
+      } else {
+        done = await this.create(args, inputs, record);
+      }
+      this.save();
+    }
+    if (done === undefined) {
+      throw new Error(`${args.name}: the engine model gave no create, update or same step`);
+    }
+    return done;
+  }
+
+  /**
+   * After the program: the late deletes of replaced resources and what no registration claimed,
+   * [SG] ScheduleDeletes: in antichains of the old state's dependency graph, dependents first, each
+   * antichain's deletes at once ([EX] ExecuteParallel) and the next one after it. Components and
+   * providers no longer registered are deleted in the same antichains; that does nothing on a host.
+   */
+  async finish(): Promise<void> {
+    const steps = new Map(this.generator.finish().map((step) => [step.urn, step]));
+    const registered = new Set(this.structure.map((node) => node.urn));
+    const oldGraph: GraphNode[] = [
+      ...this.previousStructure,
+      ...this.previous.map((entry): GraphNode => ({
+        urn: entry.resource.urn, parent: entry.parent ?? "", custom: true, dependencies: entry.resource.dependencies, provider: entry.resource.provider,
+      })),
+    ];
+    const structureToGo = this.previousStructure.map((node) => node.urn).filter((urn) => !registered.has(urn));
+    for (const antichain of scheduleDeletes(oldGraph, [...steps.keys(), ...structureToGo])) {
+      this.mustNotHaveFailed("the deletes");
+      const results = await Promise.allSettled(antichain.filter((urn) => steps.has(urn)).map((urn) => this.limit.run(async () => {
+        const pending = this.pendingDeletes.get(urn);
+        const old = pending ?? this.current.find((entry) => entry.resource.urn === urn);
+        if (old === undefined) {
+          throw new Error(`delete of ${urn}: not in the state`);
+        }
+        await this.remove(steps.get(urn)!, old);
+        this.pendingDeletes.delete(urn);
+      })));
+      const failed = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failed !== undefined) {
+        this.failure ??= (failed.reason as Error).message;
+        throw failed.reason;
+      }
+      for (const urn of antichain) if (!steps.has(urn)) this.structureGone.add(urn);
     }
   }
 
   save(error?: string): void {
     // a failed run leaves the pending deletes in the state, as the engine does, to be deleted later
-    const result: LiveUpResult = { state: [...this.current, ...this.pendingDeletes.values()], executed: this.executed, error };
+    const registered = new Set(this.structure.map((node) => node.urn));
+    const structure = [...this.structure, ...this.previousStructure.filter((node) => !registered.has(node.urn) && !this.structureGone.has(node.urn))];
+    const result: LiveUpResult = { state: [...this.current, ...this.pendingDeletes.values()], structure, executed: this.executed, error: error ?? this.failure };
     fs.writeFileSync(this.request.resultFile, JSON.stringify(result));
+  }
+
+  private mustNotHaveFailed(what: string): void {
+    if (this.failure !== undefined) {
+      throw new Error(`${what}: not started, an earlier step failed (${this.failure.split("\n")[0]})`);
+    }
   }
 
   dispose(): void {
@@ -116,8 +178,10 @@ class LiveRun {
     return old;
   }
 
-  private record(step: Step, on: string, output?: string): void {
-    this.executed.push({ ...step, name: step.urn.split("::").pop()!, on, output, startedAt: Date.now() });
+  private record(step: Step, on: string): ExecutedStep {
+    const record: ExecutedStep = { ...step, name: step.urn.split("::").pop()!, on, startedAt: Date.now() };
+    this.executed.push(record);
+    return record;
   }
 
   private targetOf(inputs: Record<string, any>, args: { type: string; provider?: string }): string {
@@ -128,20 +192,22 @@ class LiveRun {
     return args.provider === undefined ? "" : (this.providers.get(args.provider.split("::").pop()!)?.hostUrl ?? "");
   }
 
-  private remove(step: Step, old: LiveEntry): void {
+  private async remove(step: Step, old: LiveEntry): Promise<void> {
     const live = old.live;
     if (live.kind === "command") {
-      this.record(step, `${live.target.host}:${live.target.port}`);
+      const record = this.record(step, `${live.target.host}:${live.target.port}`);
       // [CMD] Delete runs with the stored connection, script and stdin; a command without a
       // delete script (the read-only checks) runs nothing on delete (commandController.go Delete).
       if (live.delete !== "") {
-        mustSucceed(old.resource.name, "delete", runScript(live.target, live.delete, old.resource.inputs.stdin as string | undefined));
+        mustSucceed(old.resource.name, "delete", await runScriptAsync(live.target, live.delete, old.resource.inputs.stdin as string | undefined));
       }
+      record.endedAt = Date.now();
     } else if (live.kind === "docker") {
-      this.record(step, live.hostUrl);
-      removeDockerObject(this.cli(live.hostUrl, live.sshOpts), live.object, live.id, live.keepLocally);
+      const record = this.record(step, live.hostUrl);
+      await removeDockerObject(this.cli(live.hostUrl, live.sshOpts), live.object, live.id, live.keepLocally);
+      record.endedAt = Date.now();
     } else {
-      this.record(step, "");
+      this.record(step, "").endedAt = Date.now();
     }
     const at = this.current.indexOf(old);
     if (at >= 0) this.current.splice(at, 1);
@@ -149,14 +215,15 @@ class LiveRun {
   }
 
   /** [CMD] Update runs `update` if set, else `create`, with the new inputs' connection and stdin. */
-  private update(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>, old: LiveEntry): { id: string; state: Record<string, any>; live: LiveObject } {
+  private async update(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>, old: LiveEntry, record: ExecutedStep): Promise<Done> {
     if (args.type === COMMAND) {
-      return this.command(args.name, inputs, inputs.update ?? inputs.create, old.resource.id);
+      return this.command(args.name, inputs, inputs.update ?? inputs.create, old.resource.id, record);
     }
     if (args.type === "docker:index/container:Container" && old.live.kind === "docker") {
       // [DOCKER] the container arguments changed in place (restart policy, limits) go through `docker update`.
-      this.cli(old.live.hostUrl, old.live.sshOpts).must(["update", "--restart", inputs.restart ?? "no", old.live.id]);
+      await this.cli(old.live.hostUrl, old.live.sshOpts).mustAsync(["update", "--restart", inputs.restart ?? "no", old.live.id]);
     }
+    record.endedAt = Date.now();
     return { id: old.resource.id, state: { ...old.resource.outputs, ...inputs }, live: this.withCurrentProvider(old.live, args) };
   }
 
@@ -166,27 +233,33 @@ class LiveRun {
     return live.kind === "docker" && provider !== undefined ? { ...live, hostUrl: provider.hostUrl, sshOpts: provider.sshOpts } : live;
   }
 
-  private create(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>): { id: string; state: Record<string, any>; live: LiveObject } {
+  private async create(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>, record: ExecutedStep): Promise<Done> {
+    const done = await this.createFor(args, inputs, record);
+    record.endedAt = Date.now();
+    return done;
+  }
+
+  private async createFor(args: pulumi.runtime.MockResourceArgs, inputs: Record<string, any>, record: ExecutedStep): Promise<Done> {
     switch (args.type) {
       case COMMAND:
-        return this.command(args.name, inputs, inputs.create, args.name);
+        return this.command(args.name, inputs, inputs.create, args.name, record);
       case "random:index/randomId:RandomId": {
         const hex = crypto.randomBytes(Number(inputs.byteLength)).toString("hex");
         return { id: hex, state: { ...inputs, hex }, live: { kind: "value" } };
       }
       case "docker:index/remoteImage:RemoteImage": {
         const { cli, live } = this.docker(args);
-        const imageId = ensureImage(cli, inputs.name);
+        const imageId = await ensureImage(cli, inputs.name);
         return { id: imageId, state: { ...inputs, imageId, repoDigest: "" }, live: { ...live, object: "image", id: imageId, keepLocally: inputs.keepLocally === true } };
       }
       case "docker:index/network:Network": {
         const { cli, live } = this.docker(args);
-        const id = createNetwork(cli, inputs);
+        const id = await createNetwork(cli, inputs);
         return { id, state: inputs, live: { ...live, object: "network", id } };
       }
       case "docker:index/container:Container": {
         const { cli, live } = this.docker(args);
-        const id = runContainer(cli, args.name, inputs);
+        const id = await runContainer(cli, args.name, inputs);
         return { id, state: inputs, live: { ...live, object: "container", id } };
       }
       default:
@@ -194,11 +267,12 @@ class LiveRun {
     }
   }
 
-  private command(name: string, inputs: Record<string, any>, script: string, id: string): { id: string; state: Record<string, any>; live: LiveObject } {
+  private async command(name: string, inputs: Record<string, any>, script: string, id: string, record: ExecutedStep): Promise<Done> {
     const target = this.sshTarget(inputs.connection);
-    const result = runScript(target, script, inputs.stdin);
+    const result = await runScriptAsync(target, script, inputs.stdin);
     const stdout = mustSucceed(name, "create or update", result);
-    this.executed[this.executed.length - 1].output = stdout;
+    record.output = stdout;
+    record.endedAt = Date.now();
     return { id, state: { ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: result.stderr }, live: { kind: "command", target, delete: inputs.delete ?? "" } };
   }
 
@@ -240,10 +314,17 @@ class LiveRun {
   }
 }
 
+/** What a step leaves: the provider's id and outputs, and how to reach or remove it on its host. */
+interface Done {
+  id: string;
+  state: Record<string, any>;
+  live: LiveObject;
+}
+
 async function main(): Promise<void> {
   const request = JSON.parse(fs.readFileSync(process.argv[2], "utf8")) as LiveUpRequest;
-  const previous = (fs.existsSync(request.stateFile) ? JSON.parse(fs.readFileSync(request.stateFile, "utf8")) : []) as LiveEntry[];
-  const run = new LiveRun(request, previous);
+  const stored = (fs.existsSync(request.stateFile) ? JSON.parse(fs.readFileSync(request.stateFile, "utf8")) : { state: [], structure: [] }) as Pick<LiveUpResult, "state" | "structure">;
+  const run = new LiveRun(request, stored.state, stored.structure);
   try {
     if (request.stackFile !== undefined) {
       const evaluation = await evaluateProgram({ stackFile: request.stackFile, cwd: request.cwd, programDir: request.programDir, apply: run.apply });
@@ -251,7 +332,7 @@ async function main(): Promise<void> {
         throw new Error(evaluation.error);
       }
     }
-    run.finish();
+    await run.finish();
     run.save();
   } catch (error) {
     run.save((error as Error).message);

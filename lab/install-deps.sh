@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(user-mode-linux uml-utilities e2fsprogs iptables iproute2 openssh-server openssh-client busybox-static
-  iputils-ping procps shellcheck util-linux debian-archive-keyring sudo)
+  iputils-ping procps shellcheck util-linux debian-archive-keyring sudo gcc libc6-dev)
 
 [ "$(id -u)" = 0 ] || { printf '[deps] error: run as root: bash lab/install-deps.sh\n' >&2; exit 1; }
 

@@ -306,6 +306,23 @@ EOC
   mkfs.ext4 -q -F -L "ovl-$h" "$hd/disk.img"
 }
 
+# use_uml_preload: sets UML_PRELOAD to the LD_PRELOAD the UML kernel needs on this CPU, or "". On a CPU with AMX the
+# host's XSAVE area is larger than the one Debian's UML kernel moves with ptrace, and the guest
+# panics at its first process; lab/uml-xstate.c (built once into the cache) bridges the sizes.
+UML_PRELOAD=""
+use_uml_preload() {
+  UML_PRELOAD=""
+  grep -qw amx_tile /proc/cpuinfo || return 0
+  local so=$CACHE_DIR/uml-xstate.so src=$LAB_SRC/uml-xstate.c
+  if [ ! -f "$so" ] || [ "$src" -nt "$so" ]; then
+    command -v cc >/dev/null 2>&1 || die "this CPU has AMX: the UML kernel needs lab/uml-xstate.c built, and cc is missing (bash lab/install-deps.sh installs gcc)"
+    mkdir -p "$CACHE_DIR"
+    cc -shared -fPIC -O2 -Wall -o "$so.partial" "$src" -ldl || die "cannot build $src"
+    mv "$so.partial" "$so"
+  fi
+  UML_PRELOAD=$so
+}
+
 # boot_guest HOST: start the guest's kernel in the lab's namespace, detached; its console goes to a log.
 boot_guest() {
   local h=$1 hd
@@ -313,7 +330,7 @@ boot_guest() {
   rm -rf "${UML_DIR:?}/$h"
   mkdir -p "$UML_TMP"
   printf '\n==== boot %s\n' "$(date -u +%FT%TZ)" >>"$hd/console.log"
-  setsid nsenter --net="/run/netns/$SW" -- env -i TMPDIR="$UML_TMP" linux.uml \
+  setsid nsenter --net="/run/netns/$SW" -- env -i TMPDIR="$UML_TMP" ${UML_PRELOAD:+LD_PRELOAD="$UML_PRELOAD"} linux.uml \
     mem="$(host_mem "$h")" rootfstype=hostfs rootflags=/ ro \
     ubd0="$hd/disk.img" eth0="daemon,$(host_mac "$(host_addr "$h")"),unix,$SWITCH_CTL" \
     init="$LAB_SRC/guest-init.sh" umid="$h" uml_dir="$UML_DIR" \
@@ -391,6 +408,8 @@ $(printf '%s\n' "$traces" | sed 's/^/  /')"
   sh "$LAB_SRC/fetch-engine.sh" "$CACHE_DIR" >/dev/null || die "cannot fetch Docker Engine 26 (lab/fetch-engine.sh)"
   log "engine: $(tr '\n' ',' <"$CACHE_DIR/engine/VERSIONS" | sed 's/,$//; s/,/, /g') in .lab/cache/engine"
   write_module_list
+  use_uml_preload
+  [ -z "$UML_PRELOAD" ] || log "this CPU has AMX: the UML kernel runs with .lab/cache/uml-xstate.so (lab/uml-xstate.c)"
   build_switch
   build_root_link
   for h in $LAB_HOSTS; do mkdir -p "$(host_dir "$h")"; done
@@ -441,6 +460,7 @@ cmd_reboot() {
   grep -q '\] halted$' <(tail -n 5 "$(host_dir "$h")/console.log") || warn "$h: no clean halt in its console log"
   close_ssh_masters
   log "$h: halted; booting from $(host_dir "$h")/disk.img"
+  use_uml_preload
   boot_guest "$h"
   wait_guest "$h"
   log "$h: rebooted in $((SECONDS - t0)) s"
