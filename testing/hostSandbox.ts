@@ -46,6 +46,8 @@ export interface HostSandbox {
   readonly namespaces: { readonly net: string; readonly mnt: string };
   /** Runs shell text (`<shell> -c`) inside both namespaces; never throws for a non-zero exit. */
   run(command: string, options?: { readonly shell?: string; readonly input?: string }): CommandResult;
+  /** Like run, without blocking: several commands run in the sandbox at the same time. */
+  runAsync(command: string, options?: { readonly shell?: string; readonly input?: string }): Promise<CommandResult>;
   /** Like run, but throws (with stdout and stderr) when the command fails; returns stdout. */
   exec(command: string, input?: string): string;
   /** Writes a file inside the sandbox (the path must lie under one of `dirs`). */
@@ -246,20 +248,37 @@ export async function openHostSandbox(options: SandboxOptions = {}): Promise<Hos
       throw new Error(`sandbox namespaces are not separate from this process's: ${netns} ${mntns}`);
     }
 
+    const guarded = (command: string, shell = "sh") => ["--target", pid, "--mount", "--net", "--", "sh", "-c", GUARD, "guard", netns, mntns, shell, "-c", command];
+    const refusedByGuard = (status: number | null, stderr: string) => status === GUARD_STATUS && stderr.includes("hostSandbox guard");
     const run: HostSandbox["run"] = (command, runOptions = {}) => {
-      const result = spawnSync(
-        "nsenter",
-        ["--target", pid, "--mount", "--net", "--", "sh", "-c", GUARD, "guard", netns, mntns, runOptions.shell ?? "sh", "-c", command],
-        { input: runOptions.input ?? "", encoding: "utf8", cwd: "/" },
-      );
+      const result = spawnSync("nsenter", guarded(command, runOptions.shell), { input: runOptions.input ?? "", encoding: "utf8", cwd: "/" });
       if (result.error) {
         throw result.error;
       }
-      if (result.status === GUARD_STATUS && result.stderr.includes("hostSandbox guard")) {
+      if (refusedByGuard(result.status, result.stderr)) {
         throw new Error(result.stderr);
       }
       return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
     };
+    const runAsync: HostSandbox["runAsync"] = (command, runOptions = {}) =>
+      new Promise((resolve, reject) => {
+        const child = spawn("nsenter", guarded(command, runOptions.shell), { cwd: "/", stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+        // A command that exits without reading its stdin closes the pipe: not an error of the run.
+        child.stdin.on("error", () => undefined);
+        child.on("error", reject);
+        child.on("close", (status, signal) => {
+          if (refusedByGuard(status, stderr)) {
+            reject(new Error(stderr));
+          } else {
+            resolve({ status: status ?? -1, stdout, stderr: signal === null ? stderr : `${stderr}(killed by ${signal})` });
+          }
+        });
+        child.stdin.end(runOptions.input ?? "");
+      });
     const exec: HostSandbox["exec"] = (command, input) => {
       const result = run(command, { input });
       if (result.status !== 0) {
@@ -285,6 +304,7 @@ export async function openHostSandbox(options: SandboxOptions = {}): Promise<Hos
       dirs,
       namespaces: { net: netns, mnt: mntns },
       run,
+      runAsync,
       exec,
       writeFile(filePath, content, mode = "0644") {
         if (!dirs.some((dir) => filePath.startsWith(`${dir}/`))) {
@@ -312,6 +332,25 @@ export async function openHostSandbox(options: SandboxOptions = {}): Promise<Hos
     await close();
     throw error;
   }
+}
+
+/**
+ * A trunk `ens33` and, for each name, a veth standing in for an 802.1Q link (this machine's kernel has
+ * none; the scripts adopt an existing link of the name), plus the firewall tables every host has.
+ * Each stand-in has been up once and is down again, like a link a host has had for a while: the kernel
+ * attaches a link's default qdisc on its first up and keeps it after down, so a never-up link shows
+ * `qdisc noop` until anything brings it up.
+ */
+export function trunkWithVethVlans(box: HostSandbox, vlanLinks: readonly string[], { everUp = true } = {}): void {
+  const lines = ["ip link add ens33 type veth peer name ovlpeer0", "ip link set ovlpeer0 up"];
+  vlanLinks.forEach((name, i) => {
+    lines.push(`ip link add ${shellQuote(name)} type veth peer name ovlpeer${i + 1}`, `ip link set ovlpeer${i + 1} up`);
+    if (everUp) {
+      lines.push(`ip link set ${shellQuote(name)} up`, `ip link set ${shellQuote(name)} down`);
+    }
+  });
+  box.exec(lines.join("\n"));
+  box.primeFirewallTables();
 }
 
 /** Opens a sandbox, runs `body` in it, and always closes it. */

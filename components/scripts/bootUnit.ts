@@ -15,7 +15,7 @@ import {
   putFileCommands,
 } from "./managedFile";
 import type { Persistence } from "../../topology/types";
-import { type HostScript, joinScript, prelude, shellQuote, stateFile, stateFunctions } from "./shell";
+import { holdHostLock, hostLockFunctions, type HostScript, joinScript, prelude, shellQuote, stateFile, stateFunctions } from "./shell";
 
 export const BOOT_UNIT_NAME = "macvlan-overlay.service";
 export const BOOT_UNIT_PATH = `/etc/systemd/system/${BOOT_UNIT_NAME}`;
@@ -118,26 +118,29 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
   const create = [
     ...prelude("boot unit (create)"),
     ...functions,
-    "refuse_foreign " + shellQuote(unit.path),
-    "refuse_foreign " + shellQuote(runner.path),
-    `if [ -e ${link} ] || [ -L ${link} ]; then`,
-    `  [ "$(readlink ${link})" = ${shellQuote(BOOT_UNIT_PATH)} ] || fail ${shellQuote(`${BOOT_UNIT_WANTS_LINK} exists and is not ours; refusing to change it`)}`,
-    "fi",
+    ...hostLockFunctions(),
     "undo() {",
     "  trap - EXIT HUP INT TERM",
     ...removal.map((line) => `  ${line} >/dev/null`),
     "}",
     "fresh=no",
-    `[ -e ${shellQuote(BOOT_UNIT_PATH)} ] || fresh=yes`,
     "# A first create that fails halfway removes what it made; a later one leaves the working unit.",
     "on_exit() {",
     "  status=$?",
     "  if [ \"$fresh\" = yes ] && [ \"$status\" != 0 ]; then undo; fi",
+    "  unlock_host",
     "  exit \"$status\"",
     "}",
     "trap on_exit EXIT",
     "trap 'exit 129' HUP",
     "trap 'exit 143' TERM",
+    "lock_host",
+    "refuse_foreign " + shellQuote(unit.path),
+    "refuse_foreign " + shellQuote(runner.path),
+    `if [ -e ${link} ] || [ -L ${link} ]; then`,
+    `  [ "$(readlink ${link})" = ${shellQuote(BOOT_UNIT_PATH)} ] || fail ${shellQuote(`${BOOT_UNIT_WANTS_LINK} exists and is not ours; refusing to change it`)}`,
+    "fi",
+    `[ -e ${shellQuote(BOOT_UNIT_PATH)} ] || fresh=yes`,
     ...putFileCommands(unit, OWNER),
     ...putFileCommands(runner, OWNER).flatMap((line) =>
       line.startsWith("put_file") ? ["# shellcheck disable=SC2016 # the runner's text: its $ expand when it runs at boot", line] : [line],
@@ -152,7 +155,7 @@ export function renderBootUnit(spec: BootUnitSpec): HostScript {
     "fi",
     daemonReload,
   ];
-  const del = [...prelude("boot unit (delete)"), ...functions, ...removal, daemonReload];
+  const del = [...prelude("boot unit (delete)"), ...functions, ...holdHostLock(), ...removal, daemonReload];
   // Create converges, so an update is the same script.
   return { create: joinScript(create), delete: joinScript(del) };
 }

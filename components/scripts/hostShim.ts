@@ -7,6 +7,7 @@
 import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { managedFileFunctions } from "./managedFile";
 import {
+  holdHostLock,
   type HostScript,
   joinScript,
   prelude,
@@ -151,6 +152,7 @@ export function renderHostShimDelete(device: string): string {
   const fragment = hostShimBootFragment({ device, parent: "", address: "" });
   return joinScript([
     ...common(device, `host shim ${device} (delete)`),
+    ...holdHostLock(),
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$SHIM: no record of a create, left as it is\"",
     "elif ! recorded \"$BEFORE\" link=absent; then",

@@ -7,6 +7,7 @@ import { routerPreflightLines } from "./routerPreflight";
 import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
 import {
+  holdHostLock,
   type HostScript,
   joinScript,
   prelude,
@@ -201,6 +202,7 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
   const sysctlFile = ipForwardSysctlFile();
   const remove = [
     ...common("delete", args.boot === true),
+    ...holdHostLock(),
     "delete_rule() {",
     "  rule_table=$1",
     "  rule_chain=$2",

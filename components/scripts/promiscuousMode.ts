@@ -6,6 +6,7 @@ import { bootFragment, bootFragmentCommands } from "./bootUnit";
 import { managedFileFunctions } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
 import {
+  holdHostLock,
   type HostScript,
   joinScript,
   prelude,
@@ -91,6 +92,7 @@ function converge(args: PromiscuousModeScriptArgs, action: "create or update" | 
 export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScript {
   const remove = [
     ...common(args, "delete"),
+    ...holdHostLock(),
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$IFACE: no record of a create, promisc left as it is\"",
     "elif ! recorded \"$BEFORE\" promisc=off; then",

@@ -134,14 +134,79 @@ function journalFunctions(): string[] {
   ];
 }
 
+/** The lock file one host's scripts take turns on (see hostLockFunctions). */
+export const HOST_LOCK_FILE = "/run/macvlan-overlay.lock";
+
+/** How long a script waits for the host lock before it fails, changing nothing. */
+export const HOST_LOCK_WAIT_SECONDS = 300;
+
 /**
- * The trap of a create or update (after stateFunctions): when the script exits before `commit` — a
- * failed command under `set -e`, `fail`, or the SSH session dropping (HUP, TERM, INT, PIPE) — it
- * rolls the journal back, so the host is left as this run found it. Only SIGKILL escapes; the next
- * run converges from whatever it finds.
+ * One script of ours at a time on a host. The engine runs every ready step at once (`pulumi up
+ * --parallel` is unbounded), and a host's scripts share STATE_DIR, the boot fragment folder and the
+ * ifcfg folder, each checking and then changing them. `lock_host` waits (HOST_LOCK_WAIT secs) for an
+ * exclusive flock on HOST_LOCK_FILE, held on fd 9 until `unlock_host` (from the EXIT trap) removes the
+ * file and lets go, so nothing stays in /run; a waiter that then holds the removed file tries again.
+ * SIGKILL leaves the file, unlocked, for the next script. A script holding the lock must never wait
+ * for another script of ours (say, by starting macvlan-overlay.service).
+ */
+export function hostLockFunctions(): string[] {
+  return [
+    `HOST_LOCK=${shellQuote(HOST_LOCK_FILE)}`,
+    `HOST_LOCK_WAIT=${HOST_LOCK_WAIT_SECONDS}`,
+    "host_locked=no",
+    "lock_host() {",
+    "  command -v flock >/dev/null 2>&1 ||",
+    "    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'",
+    "  while :; do",
+    "    exec 9>>\"$HOST_LOCK\"",
+    "    if ! flock -w \"$HOST_LOCK_WAIT\" 9; then",
+    "      exec 9>&-",
+    "      fail \"waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed\"",
+    "    fi",
+    "    # Still the file at that path, not one the last holder removed as it let go?",
+    "    if [ \"$(stat -L -c %d:%i /proc/self/fd/9)\" = \"$(stat -c %d:%i \"$HOST_LOCK\" 2>/dev/null)\" ]; then",
+    "      host_locked=yes",
+    "      return 0",
+    "    fi",
+    "    exec 9>&-",
+    "  done",
+    "}",
+    "unlock_host() {",
+    "  [ \"$host_locked\" = yes ] || return 0",
+    "  rm -f \"$HOST_LOCK\"",
+    "  exec 9>&-",
+    "  host_locked=no",
+    "}",
+  ];
+}
+
+/**
+ * For a script without transactionTrap (a delete): hold the host lock from here to the end, let go on
+ * exit, also when the session drops.
+ */
+export function holdHostLock(): string[] {
+  return [
+    ...hostLockFunctions(),
+    "trap unlock_host EXIT",
+    ...exitOnSignals(),
+    "lock_host",
+  ];
+}
+
+/** Signals that end a script through its EXIT trap, with the shell's usual 128+N status. */
+function exitOnSignals(): string[] {
+  return ["trap 'exit 129' HUP", "trap 'exit 130' INT", "trap 'exit 141' PIPE", "trap 'exit 143' TERM"];
+}
+
+/**
+ * The trap of a create or update (after stateFunctions), and the host lock it then holds to the end:
+ * when the script exits before `commit` — a failed command under `set -e`, `fail`, or the SSH session
+ * dropping (HUP, TERM, INT, PIPE) — it rolls the journal back, so the host is left as this run found
+ * it. Only SIGKILL escapes; the next run converges from whatever it finds.
  */
 export function transactionTrap(): string[] {
   return [
+    ...hostLockFunctions(),
     "committed=no",
     "on_exit() {",
     "  exit_status=$?",
@@ -155,14 +220,13 @@ export function transactionTrap(): string[] {
     "    fi",
     "    [ \"$exit_status\" -ne 0 ] || exit_status=1",
     "  fi",
+    "  unlock_host",
     "  exit \"$exit_status\"",
     "}",
     "trap on_exit EXIT",
-    "trap 'exit 129' HUP",
-    "trap 'exit 130' INT",
-    "trap 'exit 141' PIPE",
-    "trap 'exit 143' TERM",
+    ...exitOnSignals(),
     "commit() { committed=yes; UNDO=; }",
+    "lock_host",
   ];
 }
 

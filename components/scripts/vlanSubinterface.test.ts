@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { Subinterface } from "../../topology/types";
 import { MANAGED_MARKER } from "./managedFile";
 import { persistenceBackend } from "./persistence";
-import { type HostSandbox, sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
+import { type HostSandbox, sandboxUnavailableReason, trunkWithVethVlans, withHostSandbox } from "../../testing/hostSandbox";
 import { bareVlan30, host1Vlan10, host1Vlan20 } from "../../testing/seed";
 import { renderIfcfg, renderVlanSubinterface, VLAN_LINK_CREATED, vlanLinkMode, vlanStateFiles } from "./vlanSubinterface";
 
@@ -64,24 +64,6 @@ test("state records are named for the device inside STATE_DIR", () => {
     address: "/var/lib/macvlan-overlay/vlan-ens33.10.address",
   });
 });
-
-/**
- * A trunk `ens33` and, for each name, a veth standing in for an 802.1Q link (this kernel has none).
- * Each stand-in has been up once and is down again, like a link a host has had for a while: the kernel
- * attaches a link's default qdisc on its first up and keeps it after down, so a never-up link shows
- * `qdisc noop` until anything brings it up (see the test on that below).
- */
-function trunkWithVethVlans(box: HostSandbox, vlanLinks: readonly string[], { everUp = true } = {}): void {
-  const lines = ["ip link add ens33 type veth peer name ovlpeer0", "ip link set ovlpeer0 up"];
-  vlanLinks.forEach((name, i) => {
-    lines.push(`ip link add ${name} type veth peer name ovlpeer${i + 1}`, `ip link set ovlpeer${i + 1} up`);
-    if (everUp) {
-      lines.push(`ip link set ${name} up`, `ip link set ${name} down`);
-    }
-  });
-  box.exec(lines.join("\n"));
-  box.primeFirewallTables();
-}
 
 function run(box: HostSandbox, text: string, shell = "sh"): string {
   const result = box.run(text, { shell });

@@ -15,6 +15,7 @@ import {
 import { allPersistenceBackends, NETWORK_SCRIPTS_DIR, notPersistedComment, persistenceBackend } from "./persistence";
 import type { ManagedFile } from "./managedFile";
 import {
+  holdHostLock,
   type HostScript,
   joinScript,
   prelude,
@@ -245,7 +246,8 @@ function converge(args: VlanSubinterfaceScriptArgs, action: "create or update" |
       ...putFiles.map((line) => `  ${line}`),
       "  files_written=yes",
       "  undo_push delete_link_if_present",
-      `  ${tooling.up} || fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
+      "  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).",
+      `  ${tooling.up} 9>&- || fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
       `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
       `  say "$DEVICE: brought up by "${shellQuote(tooling.name)}`,
     );
@@ -311,6 +313,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
   const tooling = backend.vlanTooling(sub);
   const lines = [
     ...common(args, "delete"),
+    ...holdHostLock(),
     "if [ -f \"$ADDED\" ]; then",
     "  forget_added_address",
     "fi",
@@ -322,7 +325,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
   if (tooling) {
     lines.push(
       `    if ${tooling.present}; then`,
-      `      ${tooling.down} || say "$DEVICE: "${shellQuote(`${tooling.downName} failed, deleting the link with ip`)}`,
+      `      ${tooling.down} 9>&- || say "$DEVICE: "${shellQuote(`${tooling.downName} failed, deleting the link with ip`)}`,
       "    fi",
       "    if link_exists \"$DEVICE\"; then",
       "      ip link del dev \"$DEVICE\"",

@@ -154,6 +154,32 @@ release_dir() {
 promisc_state() {
   if ip -o link show dev "$IFACE" | grep -q '[<,]PROMISC[,>]'; then echo on; else echo off; fi
 }
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -167,6 +193,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -175,6 +202,7 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 ip link show dev "$IFACE" >/dev/null 2>&1 || fail "$IFACE: no such interface"
 was=$(promisc_state)
 if [ ! -f "$BEFORE" ]; then
@@ -257,6 +285,32 @@ forget() {
 promisc_state() {
   if ip -o link show dev "$IFACE" | grep -q '\''[<,]PROMISC[,>]'\''; then echo on; else echo off; fi
 }
+HOST_LOCK='\''/run/macvlan-overlay.lock'\''
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail '\''flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'\''
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -270,6 +324,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -278,6 +333,7 @@ trap '\''exit 130'\'' INT
 trap '\''exit 141'\'' PIPE
 trap '\''exit 143'\'' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 ip link show dev "$IFACE" >/dev/null 2>&1 || fail "$IFACE: no such interface"
 was=$(promisc_state)
 if [ ! -f "$BEFORE" ]; then

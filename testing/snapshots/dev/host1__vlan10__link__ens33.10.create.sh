@@ -190,6 +190,32 @@ forget_added_address() {
   [ -z "$added" ] || drop_address "$added"
   forget "$ADDED"
 }
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -203,6 +229,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -211,6 +238,7 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 PARENT='ens33'
 VLAN_ID='10'
 ADDRESS='192.168.22.10/24'
@@ -294,7 +322,8 @@ VLAN=yes
 '
   files_written=yes
   undo_push delete_link_if_present
-  ifup 'ens33.10' || fail "$DEVICE: "'ifup failed'
+  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).
+  ifup 'ens33.10' 9>&- || fail "$DEVICE: "'ifup failed'
   say "$DEVICE: "'vlan link: created (802.1Q)'
   say "$DEVICE: brought up by "'ifup'
 else
@@ -534,6 +563,32 @@ forget_added_address() {
   [ -z "$added" ] || drop_address "$added"
   forget "$ADDED"
 }
+HOST_LOCK='\''/run/macvlan-overlay.lock'\''
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail '\''flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'\''
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -547,6 +602,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -555,6 +611,7 @@ trap '\''exit 130'\'' INT
 trap '\''exit 141'\'' PIPE
 trap '\''exit 143'\'' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 PARENT='\''ens33'\''
 VLAN_ID='\''10'\''
 ADDRESS='\''192.168.22.10/24'\''
@@ -638,7 +695,8 @@ VLAN=yes
 '\''
   files_written=yes
   undo_push delete_link_if_present
-  ifup '\''ens33.10'\'' || fail "$DEVICE: "'\''ifup failed'\''
+  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).
+  ifup '\''ens33.10'\'' 9>&- || fail "$DEVICE: "'\''ifup failed'\''
   say "$DEVICE: "'\''vlan link: created (802.1Q)'\''
   say "$DEVICE: brought up by "'\''ifup'\''
 else

@@ -148,11 +148,32 @@ release_dir() {
   fi
   forget "$2"
 }
-refuse_foreign '/etc/systemd/system/macvlan-overlay.service'
-refuse_foreign '/etc/macvlan-overlay/boot.sh'
-if [ -e '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ] || [ -L '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ]; then
-  [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service')" = '/etc/systemd/system/macvlan-overlay.service' ] || fail '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service exists and is not ours; refusing to change it'
-fi
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 undo() {
   trap - EXIT HUP INT TERM
   if [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' 2>/dev/null)" = '/etc/systemd/system/macvlan-overlay.service' ]; then rm -f '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'; say 'boot unit: disabled'; fi >/dev/null
@@ -165,16 +186,23 @@ undo() {
   release_state_dir >/dev/null
 }
 fresh=no
-[ -e '/etc/systemd/system/macvlan-overlay.service' ] || fresh=yes
 # A first create that fails halfway removes what it made; a later one leaves the working unit.
 on_exit() {
   status=$?
   if [ "$fresh" = yes ] && [ "$status" != 0 ]; then undo; fi
+  unlock_host
   exit "$status"
 }
 trap on_exit EXIT
 trap 'exit 129' HUP
 trap 'exit 143' TERM
+lock_host
+refuse_foreign '/etc/systemd/system/macvlan-overlay.service'
+refuse_foreign '/etc/macvlan-overlay/boot.sh'
+if [ -e '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ] || [ -L '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ]; then
+  [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service')" = '/etc/systemd/system/macvlan-overlay.service' ] || fail '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service exists and is not ours; refusing to change it'
+fi
+[ -e '/etc/systemd/system/macvlan-overlay.service' ] || fresh=yes
 ensure_dir '/etc/systemd/system' "$STATE_DIR"/'created-dir_etc_systemd_system@boot-unit' 'created-dir_etc_systemd_system@'
 put_file '/etc/systemd/system/macvlan-overlay.service' '# Managed by macvlan-overlay; removed by pulumi destroy.
 [Unit]

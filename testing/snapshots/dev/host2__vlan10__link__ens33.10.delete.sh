@@ -190,6 +190,38 @@ forget_added_address() {
   [ -z "$added" ] || drop_address "$added"
   forget "$ADDED"
 }
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
+trap unlock_host EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+lock_host
 if [ -f "$ADDED" ]; then
   forget_added_address
 fi
@@ -198,7 +230,7 @@ if [ ! -f "$BEFORE" ]; then
 elif recorded "$BEFORE" link=absent; then
   if link_exists "$DEVICE"; then
     if [ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && command -v ifup >/dev/null 2>&1; then
-      ifdown 'ens33.10' || say "$DEVICE: "'ifdown failed, deleting the link with ip'
+      ifdown 'ens33.10' 9>&- || say "$DEVICE: "'ifdown failed, deleting the link with ip'
     fi
     if link_exists "$DEVICE"; then
       ip link del dev "$DEVICE"

@@ -148,6 +148,38 @@ release_dir() {
   fi
   forget "$2"
 }
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
+trap unlock_host EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+lock_host
 if [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' 2>/dev/null)" = '/etc/systemd/system/macvlan-overlay.service' ]; then rm -f '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'; say 'boot unit: disabled'; fi
 release_dir '/etc/systemd/system/multi-user.target.wants' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants@boot-unit' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants'
 release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-unit' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d'

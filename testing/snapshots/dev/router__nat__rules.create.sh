@@ -180,6 +180,32 @@ remove_ours_except() {
 $ours
 EOF
 }
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -193,6 +219,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -201,6 +228,7 @@ trap 'exit 130' INT
 trap 'exit 141' PIPE
 trap 'exit 143' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 add_rule() {
   rule_table=$1
   rule_chain=$2
@@ -444,6 +472,32 @@ remove_ours_except() {
 $ours
 EOF
 }
+HOST_LOCK='\''/run/macvlan-overlay.lock'\''
+HOST_LOCK_WAIT=300
+host_locked=no
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail '\''flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'\''
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    if ! flock -w "$HOST_LOCK_WAIT" 9; then
+      exec 9>&-
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    fi
+    # Still the file at that path, not one the last holder removed as it let go?
+    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
+      host_locked=yes
+      return 0
+    fi
+    exec 9>&-
+  done
+}
+unlock_host() {
+  [ "$host_locked" = yes ] || return 0
+  rm -f "$HOST_LOCK"
+  exec 9>&-
+  host_locked=no
+}
 committed=no
 on_exit() {
   exit_status=$?
@@ -457,6 +511,7 @@ on_exit() {
     fi
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
+  unlock_host
   exit "$exit_status"
 }
 trap on_exit EXIT
@@ -465,6 +520,7 @@ trap '\''exit 130'\'' INT
 trap '\''exit 141'\'' PIPE
 trap '\''exit 143'\'' TERM
 commit() { committed=yes; UNDO=; }
+lock_host
 add_rule() {
   rule_table=$1
   rule_chain=$2
