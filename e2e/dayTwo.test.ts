@@ -25,21 +25,20 @@ test("every day-2 scenario's config is a stack the program evaluates without err
   }
 });
 
-test("each set of e2e cases takes the scenarios it names, in order: core the first two, ci all but masquerade on again, all every one", () => {
+test("each set of e2e cases takes the scenarios it names, in order: core the first two, all every one", () => {
   const phases = (set: CaseSet) => scenariosToRun(set).map((s) => s.phase);
   assert.deepEqual(phases("core"), ["VLAN address", "masquerade off"]);
-  assert.deepEqual(phases("ci"), DAY_TWO.map((s) => s.phase).filter((phase) => phase !== "masquerade on"));
   assert.deepEqual(phases("all"), DAY_TWO.map((s) => s.phase));
 });
 
-test("MACVLAN_OVERLAY_E2E_CASES picks the set; unset is ci; the older MACVLAN_OVERLAY_E2E_DAY2=core is core; anything else is refused by name", () => {
-  assert.equal(caseSetFromEnv({}), "ci");
-  assert.equal(caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "all" }), "all");
+test("MACVLAN_OVERLAY_E2E_CASES picks the set; unset is all; the older MACVLAN_OVERLAY_E2E_DAY2=core is core; anything else is refused by name", () => {
+  assert.equal(caseSetFromEnv({}), "all");
+  assert.equal(caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "core" }), "core");
   assert.equal(caseSetFromEnv({ MACVLAN_OVERLAY_E2E_DAY2: "core" }), "core");
-  assert.throws(() => caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "most" }), /^Error: MACVLAN_OVERLAY_E2E_CASES "most": not one of core, ci, all$/);
-  assert.equal(leftOut("ci", "all"), undefined);
+  assert.throws(() => caseSetFromEnv({ MACVLAN_OVERLAY_E2E_CASES: "ci" }), /^Error: MACVLAN_OVERLAY_E2E_CASES "ci": not one of core, all$/);
+  assert.equal(leftOut("all", "all"), undefined);
   assert.equal(leftOut("core", "core"), undefined);
-  assert.equal(leftOut("all", "ci", "as x"), "MACVLAN_OVERLAY_E2E_CASES=ci leaves it out (as x); npm run test:lab runs every case");
+  assert.equal(leftOut("all", "core", "as x"), "MACVLAN_OVERLAY_E2E_CASES=core leaves it out (as x); unset, every case runs");
 });
 
 test("the cleanup case's fresh deploy evaluates: host1's shim on VLAN 10, VLAN 20's networks on ipvlan, its containers without a MAC of their own", () => {
@@ -82,7 +81,7 @@ test("every set of e2e cases is a chain the engine model walks with each scenari
       if (!evaluations.has(scenario)) evaluations.set(scenario, evaluateEditedDevStack(cwd, scenario === "dev" ? [] : scenario.edits));
       return evaluations.get(scenario)!;
     };
-    for (const set of ["core", "ci", "all"] as const) {
+    for (const set of ["core", "all"] as const) {
       let previous: { deployment: Deployment; placeOf: (resource: DeployedResource) => string } = {
         deployment: deploymentFromEvaluation(evaluationOf("dev")),
         placeOf: placesOf(evaluationOf("dev")),

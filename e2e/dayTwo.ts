@@ -117,7 +117,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "VLAN 30 added",
     title: "VLAN 30 added with a container on each docker host: only new resources and the router's update",
     edits: [...ADDRESS, ...VLAN_30],
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: true,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -134,7 +134,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "VLAN 30 removed",
     title: "VLAN 30 removed: only its resources deleted, the router updated",
     edits: ADDRESS,
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: true,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -148,7 +148,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "containers added, renamed, moved",
     title: "a container added, one renamed keeping its key, one moved to another IP: each replaced alone, the old one deleted first",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -167,7 +167,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "third docker host added",
     title: "a third docker host added: only creates, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...THIRD_DOCKER_HOST],
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -179,7 +179,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "third docker host removed",
     title: "the third docker host removed: only deletes, all on it",
     edits: [...ADDRESS, ...CONTAINER_CHANGES],
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -191,7 +191,7 @@ export const DAY_TWO: DayTwoScenario[] = [
     phase: "SSH port",
     title: "host2's SSH port changes to 2222: its commands update in place over the new port, nothing is replaced",
     edits: [...ADDRESS, ...CONTAINER_CHANGES, ...SSH_PORT],
-    smallest: "ci",
+    smallest: "all",
     watchForwarding: false,
     expect: (steps) => {
       const own = onHostSteps(steps);
@@ -201,9 +201,6 @@ export const DAY_TWO: DayTwoScenario[] = [
     },
   },
 ];
-
-/** Why a case is skipped in this run (e2e/cases.ts), for cases outside the core set. */
-export const LEFT_OUT = leftOut("ci");
 
 /** The steps that did something, one line each ("update host1/... (runs create on 10.213.70.11:22)"). */
 export function summarize(steps: readonly ExecutedStep[]): string[] {

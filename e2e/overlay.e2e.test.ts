@@ -28,13 +28,10 @@ import {
 
 describe("the dev stack applied to the local lab", { skip: missing }, () => {
   const live = new LabStack();
-  const clock = new PhaseClock();
+  const clock = new PhaseClock("lab up");
   /** One e2e test, timed as a phase of the run under a short name. */
   const phase = (name: string, title: string, options: { skip?: string | boolean }, body: () => unknown) => {
-    clock.plan();
-    if (options.skip) {
-      clock.skipped(name);
-    }
+    clock.plan(name, Boolean(options.skip));
     test(title, options, async () => {
       await clock.time(name, body);
     });
@@ -202,16 +199,16 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
 
   phase("another host key refused", "a host presenting another key than the pinned one is refused before any script runs, and by Docker", {}, () => anotherHostKeyIsRefused());
 
-  phase("sudo users", "a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: leftOut("ci") }, () => sudoUsers(live));
+  phase("sudo users", "a sudo user with NOPASSWD runs the host scripts as root; one without gets the clear error", { skip: leftOut("all") }, () => sudoUsers(live));
 
   phase("bastion", "every docker host through the router as bastion: host scripts and Docker", {}, () => throughABastion());
 
   phase("doctor: no drift", "doctor: deployed, every host matches the stack (exit 0)", {}, () => doctorFindsNoDrift());
 
   // The drift and its repair go together: without the repair the lab stays drifted.
-  phase("doctor: drift named", "doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: leftOut("ci") }, () => doctorNamesHandMadeDrift());
+  phase("doctor: drift named", "doctor: a VLAN link, a router rule and a container removed by hand are each named (exit 1), with the repair", { skip: leftOut("all") }, () => doctorNamesHandMadeDrift());
 
-  phase("doctor: repair", "doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: leftOut("ci") }, () => {
+  phase("doctor: repair", "doctor: the repair it prints (refresh, reapply, --replace) brings the matrix back and the doctor to exit 0", { skip: leftOut("all") }, () => {
     doctorRepairBringsItBack(live);
     // reapply back to 0: every host command updates in place again, nothing is replaced
     const back = summarize(live.up(DEV_STACK)).filter((line) => !/check[-/]ping/.test(line));
@@ -245,7 +242,7 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  phase(`upgrade from ${LEGACY_COMMIT}`, `upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: leftOut("ci") }, () => {
+  phase(`upgrade from ${LEGACY_COMMIT}`, `upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: leftOut("all") }, () => {
     const legacy = compileProgramAt(LEGACY_COMMIT);
     try {
       live.up(DEV_STACK, { programDir: legacy.programDir });

@@ -17,40 +17,43 @@ export function timingsFile(projectRoot: string): string {
 }
 
 export class PhaseClock {
+  /** Every phase of the run in order, as planned; each row is filled in when its phase ends. */
   readonly phases: PhaseTime[] = [];
   private readonly startedAt = Date.now();
   private readonly loadAtStart = os.loadavg()[0];
+  private readonly pending = new Set<PhaseTime>();
+  private ran = 0;
 
-  /** Phases the run will time (lab up, then each planned test). */
-  private total = 1;
-
-  constructor(private readonly print: (line: string) => void = (line) => console.log(line)) {}
-
-  /** One more phase to come (the count in the progress lines). */
-  plan(): void {
-    this.total++;
+  /** `first`: a phase that runs before any planned test (lab up). */
+  constructor(first: string, private readonly print: (line: string) => void = (line) => console.log(line)) {
+    this.plan(first);
   }
 
-  /** Runs `body` as one phase: a progress line before and after, its time recorded even when it throws. */
+  /** One more phase to come, in run order; a skipped one keeps its row, with "skipped". */
+  plan(phase: string, skipped = false): void {
+    const row: PhaseTime = { phase, seconds: 0, result: "skipped" };
+    this.phases.push(row);
+    if (!skipped) this.pending.add(row);
+  }
+
+  /** Runs `body` as the planned phase of that name: a progress line before and after, its time recorded even when it throws. */
   async time<T>(phase: string, body: () => T | Promise<T>): Promise<T> {
-    const index = this.phases.length + 1;
-    this.print(`[e2e ${index}/${this.total} at ${clock(Date.now() - this.startedAt)}] ${phase} ...`);
+    const row = [...this.pending].find((candidate) => candidate.phase === phase);
+    if (row === undefined) throw new Error(`e2e timings: no phase ${JSON.stringify(phase)} is planned`);
+    this.pending.delete(row);
+    const index = ++this.ran;
+    const total = this.phases.filter((p) => p.result !== "skipped" || this.pending.has(p) || p === row).length;
+    this.print(`[e2e ${index}/${total} at ${clock(Date.now() - this.startedAt)}] ${phase} ...`);
     const started = Date.now();
-    let result: PhaseTime["result"] = "failed";
+    row.result = "failed";
     try {
       const value = await body();
-      result = "ok";
+      row.result = "ok";
       return value;
     } finally {
-      const seconds = Math.round((Date.now() - started) / 100) / 10;
-      this.phases.push({ phase, seconds, result });
-      this.print(`[e2e ${index}/${this.total} at ${clock(Date.now() - this.startedAt)}] ${phase}: ${result} in ${seconds} s`);
+      row.seconds = Math.round((Date.now() - started) / 100) / 10;
+      this.print(`[e2e ${index}/${total} at ${clock(Date.now() - this.startedAt)}] ${phase}: ${row.result} in ${row.seconds} s`);
     }
-  }
-
-  /** A phase the run leaves out, named in the table with why. */
-  skipped(phase: string): void {
-    this.phases.push({ phase, seconds: 0, result: "skipped" });
   }
 
   /** The table, Markdown: one row per phase in run order, then the whole run and the load at its start. */
