@@ -5,10 +5,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDocument } from "yaml";
 
-import { formatProblems, parseTopology } from "../topology";
 import type { ConfigProblem } from "../topology/types";
 import { PROJECT } from "./project";
 import { configKeyPath } from "./stackFile";
+import { stackConfigDir } from "./stackLocation";
 import { ambiguousLiterals } from "./yamlLiterals";
 
 export { PROJECT };
@@ -18,11 +18,13 @@ const SECRET_PLACEHOLDER = { secure: "[secret]" };
 
 export interface ProgramConfig {
   raw: Record<string, unknown>;
+  /** Numbers the stack file writes so that the Pulumi CLI and `validate` read them differently. */
+  literalProblems: readonly ConfigProblem[];
   /** Present when the key comes from the secret `sshPrivateKey`. */
   privateKeySecret?: pulumi.Output<string>;
 }
 
-/** Throws, naming each key, when the stack file writes a number the CLI and `validate` read differently. */
+/** This project's keys as the parser takes them; config/preflight.ts checks them. */
 export function readProgramConfig(): ProgramConfig {
   const raw: Record<string, unknown> = {};
   const prefix = `${PROJECT}:`;
@@ -34,20 +36,13 @@ export function readProgramConfig(): ProgramConfig {
     raw[key] = isSecret(fullKey) ? SECRET_PLACEHOLDER : structuredOrText(text);
   }
 
-  const literalProblems = stackFileLiterals();
-  if (literalProblems.length > 0) {
-    const parsed = parseTopology(raw);
-    const problems = [...literalProblems, ...(parsed.ok ? [] : parsed.problems)];
-    throw new Error(`invalid stack configuration:\n${formatProblems(problems)}`);
-  }
-
   let privateKeySecret: pulumi.Output<string> | undefined;
-  if ("sshPrivateKey" in raw) {
+  // A plaintext sshPrivateKey stays text, so the validation refuses it as `validate` does (never showing it).
+  if (raw.sshPrivateKey === SECRET_PLACEHOLDER) {
     // The parser only needs to know it is there; the value itself stays an Output secret.
-    raw.sshPrivateKey = SECRET_PLACEHOLDER;
     privateKeySecret = new pulumi.Config(PROJECT).requireSecret("sshPrivateKey");
   }
-  return { raw, privateKeySecret };
+  return { raw, literalProblems: stackFileLiterals(), privateKeySecret };
 }
 
 /**
@@ -62,7 +57,7 @@ function stackFileLiterals(): ConfigProblem[] {
   for (const folder of folders) {
     let text: string;
     try {
-      text = fs.readFileSync(path.join(folder, stackConfigDir(folder), name), "utf8");
+      text = fs.readFileSync(path.join(folder, stackConfigDir(path.join(folder, "Pulumi.yaml")), name), "utf8");
     } catch {
       continue;
     }
@@ -70,17 +65,6 @@ function stackFileLiterals(): ConfigProblem[] {
     return document.errors.length > 0 ? [] : ambiguousLiterals(document, configKeyPath);
   }
   return [];
-}
-
-/** Pulumi.yaml may keep stack files in a sub-folder (`stackConfigDir`). */
-function stackConfigDir(folder: string): string {
-  try {
-    const project: unknown = parseDocument(fs.readFileSync(path.join(folder, "Pulumi.yaml"), "utf8")).toJS();
-    const dir = (project as { stackConfigDir?: unknown } | null)?.stackConfigDir;
-    return typeof dir === "string" ? dir : "";
-  } catch {
-    return "";
-  }
 }
 
 /** Which full keys hold secrets: the SDK knows, but exports the test only at runtime. */

@@ -46,6 +46,7 @@ test("project keys lose their prefix, other projects' keys keep it, provider key
       "otherproj:foo": "bar",
     },
     literalProblems: [],
+    environments: [],
   });
 });
 

@@ -1,7 +1,8 @@
 // Reads a Pulumi.<stack>.yaml into the raw config parseTopology takes, for checks outside `pulumi up`.
 
 import * as fs from "fs";
-import { parseDocument, type Document } from "yaml";
+import { parseDocument, type Document, type YAMLError } from "yaml";
+import { isPrivateKeyText } from "../topology/problems";
 import type { ConfigProblem } from "../topology/types";
 
 // Also declared in config/pulumiConfig.ts; not imported from there, which would load @pulumi/pulumi into the CLI.
@@ -17,6 +18,8 @@ export interface StackConfig {
   readonly raw: Record<string, unknown>;
   /** Numbers written so that the Pulumi CLI and a YAML 1.2 reader read them differently, by key path. */
   readonly literalProblems: readonly ConfigProblem[];
+  /** The Pulumi ESC environments the stack file imports (`environment:`); their values are not in the file. */
+  readonly environments: readonly string[];
 }
 
 /** Why a stack file gave no config: it could not be read at all, or it is not a stack file. */
@@ -49,14 +52,15 @@ export function readStackConfig(path: string): StackConfig {
   }
 
   const document: Document = parseDocument(text);
-  if (document.errors.length > 0) throw new StackFileError(path, "invalid", `not valid YAML: ${document.errors[0].message}`);
+  if (document.errors.length > 0) throw new StackFileError(path, "invalid", `not valid YAML: ${yamlErrorText(document.errors[0], text)}`);
   const contents: unknown = document.toJS();
-  const empty = { project: PROJECT, raw: {}, literalProblems: [] };
+  const empty = { project: PROJECT, raw: {}, literalProblems: [], environments: [] };
   if (contents === null || contents === undefined) return empty;
   if (!isMapping(contents)) throw new StackFileError(path, "invalid", "must be a YAML mapping with a config: key");
+  const environments = importedEnvironments(contents.environment);
 
   const config = contents.config;
-  if (config === undefined || config === null) return empty;
+  if (config === undefined || config === null) return { ...empty, environments };
   if (!isMapping(config)) throw new StackFileError(path, "invalid", "config: must be a mapping of keys to values");
 
   const raw: Record<string, unknown> = {};
@@ -64,7 +68,25 @@ export function readStackConfig(path: string): StackConfig {
     const keyPath = configKeyPath(key);
     if (keyPath !== undefined) raw[keyPath] = value;
   }
-  return { project: PROJECT, raw, literalProblems: ambiguousLiterals(document, configKeyPath) };
+  return { project: PROJECT, raw, literalProblems: ambiguousLiterals(document, configKeyPath), environments };
+}
+
+/** The ESC environments named by `environment:`: a list of names, one name, or `{ imports: [...] }`. */
+function importedEnvironments(value: unknown): string[] {
+  const listed = isMapping(value) ? value.imports : value;
+  const names = Array.isArray(listed) ? listed : listed === undefined || listed === null ? [] : [listed];
+  return names.map((name) => (typeof name === "string" ? name : JSON.stringify(name)));
+}
+
+/**
+ * The parser's message, which quotes the lines around the error: when the file holds a private key
+ * anywhere, only where the error is, so not a character of the key is repeated.
+ */
+function yamlErrorText(error: YAMLError, text: string): string {
+  if (!isPrivateKeyText(text)) return error.message;
+  const at = error.linePos?.[0];
+  const where = at === undefined ? "" : ` at line ${at.line}, column ${at.col}`;
+  return `${error.code}${where} (the file holds a private key: the lines around the error are not shown)`;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -88,12 +88,15 @@ export function listInput(value: unknown): string[] {
   return (typeof value === "string" ? JSON.parse(value) : value) as string[];
 }
 
-/** Reads a stack file's `config:` into Pulumi's env form: full key → text (JSON for non-strings). */
+/**
+ * Reads a stack file's `config:` into Pulumi's env form: full key → text (JSON for non-strings); a
+ * key without a namespace is the project's, as the Pulumi CLI reads it.
+ */
 export function stackFileConfig(stackFile: string): Record<string, string> {
   const doc = YAML.parse(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, unknown> };
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    config[key.includes(":") ? key : `macvlan-overlay:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return config;
 }

@@ -27,6 +27,11 @@ export function stackFileSchema(): JsonSchema {
       if (def.type === "default") jsonSchema.default = (def as z.core.$ZodDefaultDef).defaultValue;
     },
   });
+  const { required, ...shape } = config as JsonSchema & { required?: string[] };
+  // Pulumi reads a key without a namespace into the project's (`vlans` is `macvlan-overlay:vlans`):
+  // each is allowed both ways, described once, and a required key may be given either way.
+  const bare = Object.fromEntries(Object.keys(configFields).map((key) => [`^${key}$`, { $ref: `#/properties/config/properties/${PROJECT}:${key}` }]));
+  const eitherWay = (required ?? []).map((key) => ({ anyOf: [{ required: [key] }, { required: [key.slice(PROJECT.length + 1)] }] }));
   return {
     $schema,
     title: `${PROJECT} stack file (Pulumi.<stack>.yaml)`,
@@ -37,10 +42,11 @@ export function stackFileSchema(): JsonSchema {
       encryptionsalt: { type: "string", description: "Salt of the passphrase secrets provider." },
       environment: { description: "Pulumi ESC environments the stack imports." },
       config: {
-        ...config,
-        description: `Stack config: this project's keys are ${PROJECT}:<key>; a secret key holds { secure: ... }.`,
-        patternProperties: { [PROVIDER_KEYS]: {} },
+        ...shape,
+        description: `Stack config: this project's keys are ${PROJECT}:<key>, or <key> alone; a secret key holds { secure: ... }.`,
+        patternProperties: { [PROVIDER_KEYS]: {}, ...bare },
         additionalProperties: false,
+        ...(eitherWay.length > 0 ? { allOf: eitherWay } : {}),
       },
     },
     additionalProperties: false,

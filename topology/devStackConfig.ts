@@ -79,6 +79,10 @@ export function problem(path: string, value: string, message: string): ConfigPro
 export const KNOWN_TOP_LEVEL =
   "is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
   "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)";
+/** An unknown-key message that names the known key the misspelt one most likely meant. */
+export function didYouMean(key: string, message: string): string {
+  return message.replace("is not a known key", `is not a known key: did you mean \`${key}\`?`);
+}
 export const INTERFACE_NAME = "must be a Linux interface name: 1–15 characters of A-Z a-z 0-9 _ . -";
 export const DOCKER_NAME = "must be a Docker name: a letter or digit, then A-Z a-z 0-9 _ . -";
 export const HOST_NAME = "must be 1–32 characters of a-z 0-9 -, starting with a letter or digit";

@@ -8,6 +8,16 @@ const PRINTABLE_WITHOUT_SPACE = /^[\x21-\x7e]+$/;
 const PLAIN_KEY = /^[A-Za-z0-9_:-]+$/;
 
 export const SECRET_SHOWN = "(secret)";
+/** How a value holding private key text is named in a message: not one character of it. */
+export const PRIVATE_KEY_SHOWN = "(private key, not shown)";
+
+// PEM ("-----BEGIN RSA PRIVATE KEY-----") and OpenSSH ("-----BEGIN OPENSSH PRIVATE KEY-----") armour.
+const PRIVATE_KEY_ARMOUR = /-----BEGIN[\s\S]*PRIVATE KEY/;
+
+/** True for text that holds a private key, wherever it was pasted. */
+export function isPrivateKeyText(value: unknown): value is string {
+  return typeof value === "string" && PRIVATE_KEY_ARMOUR.test(value);
+}
 
 /** A Pulumi secret as a stack file holds it: `{ secure: "v1:..." }`. */
 export function isSecret(value: unknown): value is { readonly secure: string } {
@@ -54,14 +64,16 @@ export function keyPath(parent: string, key: string | number): string {
   return `${parent}[${JSON.stringify(key)}]`;
 }
 
-/** The value as the user wrote it, on one short line; a secret anywhere inside it is never shown. */
+/** The value as the user wrote it, on one short line; a secret or a private key anywhere inside it is never shown. */
 export function renderValue(value: unknown): string {
   if (value === undefined) return "";
   if (isSecret(value)) return SECRET_SHOWN;
+  if (isPrivateKeyText(value)) return PRIVATE_KEY_SHOWN;
   if (typeof value === "string" && PRINTABLE_WITHOUT_SPACE.test(value)) return shorten(value);
   if (typeof value === "string" || typeof value === "object") {
     try {
-      const text = JSON.stringify(value, (_key, inner: unknown) => (isSecret(inner) ? SECRET_SHOWN : inner));
+      const hidden = (_key: string, inner: unknown) => (isSecret(inner) ? SECRET_SHOWN : isPrivateKeyText(inner) ? PRIVATE_KEY_SHOWN : inner);
+      const text = JSON.stringify(value, hidden);
       return shorten(text ?? String(value));
     } catch {
       return shorten(String(value));

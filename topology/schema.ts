@@ -3,6 +3,7 @@
 
 import { z } from "zod";
 import { parseIpv4, parseIpv4Prefix } from "./ipv4";
+import { nearestKey } from "./nearestKey";
 
 // IFNAMSIZ is 16 including the terminating NUL.
 export const INTERFACE_NAME_MAX = 15;
@@ -73,10 +74,20 @@ function choice<const T extends readonly [string, ...string[]]>(values: T) {
   return z.enum(values, { error: `must be one of: ${values.join(", ")}` });
 }
 
+const UNKNOWN_KEY = "is not a known key";
+const KNOWN_LIST = /\(known: ([^)]*)\)$/;
+
 /** A mapping whose unknown keys are each reported with the list of known ones. */
 function mapping<T extends z.core.$ZodLooseShape>(shape: T, notObject = "must be an object") {
-  const known = `is not a known key (known: ${Object.keys(shape).join(", ")})`;
+  const known = `${UNKNOWN_KEY} (known: ${Object.keys(shape).join(", ")})`;
   return z.strictObject(shape, { error: (issue) => (issue.code === "unrecognized_keys" ? known : notObject) });
+}
+
+/** The unknown-key message for one key of a mapping, naming the known key it most likely meant. */
+export function unknownKeyMessage(message: string, key: string): string {
+  const known = KNOWN_LIST.exec(message)?.[1].split(", ") ?? [];
+  const near = nearestKey(key, known);
+  return near === undefined ? message : message.replace(UNKNOWN_KEY, `${UNKNOWN_KEY}: did you mean \`${near}\`?`);
 }
 
 /** All digits and dots can only mean IPv4 ("10.0.0.256" is no name), nor can a name ending in a number ("0x7f.0.0.1"). */

@@ -2,19 +2,19 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatProblems, parseTopology } from "./parse";
 
-import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, problem, problemsAfter, testRejected } from "./devStackConfig";
+import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, didYouMean, problem, problemsAfter, testRejected } from "./devStackConfig";
 
 testRejected([
   // unknown keys, at every level
   {
-    behaviour: "an unknown top-level key is named with its value",
+    behaviour: "an unknown top-level key is named with its value and the known key it most likely meant",
     change: (c) => (c.trunkInterfaces = "ens34"),
-    problems: [problem("trunkInterfaces", "ens34", KNOWN_TOP_LEVEL)],
+    problems: [problem("trunkInterfaces", "ens34", didYouMean("trunkInterface", KNOWN_TOP_LEVEL))],
   },
   {
     behaviour: "an unknown top-level key with an odd name is quoted in the path",
     change: (c) => (c["ssh user"] = "root"),
-    problems: [problem('["ssh user"]', "root", KNOWN_TOP_LEVEL)],
+    problems: [problem('["ssh user"]', "root", didYouMean("sshUser", KNOWN_TOP_LEVEL))],
   },
   {
     behaviour: "an unknown key in a vlan is named",
@@ -41,6 +41,43 @@ testRejected([
     behaviour: "an unknown key in the router settings is named",
     change: (c) => (c.router.nat = true),
     problems: [problem("router.nat", "true", "is not a known key (known: masquerade)")],
+  },
+
+  // a misspelt key, at every level the schema knows, is answered with the key it most likely meant
+  {
+    behaviour: "a misspelt vlan key is named with the key it most likely meant",
+    change: (c) => {
+      c.vlans[0].subnett = c.vlans[0].subnet;
+      delete c.vlans[0].subnet;
+    },
+    problems: [
+      problem("vlans[0].subnett", "172.18.0.0/24", "is not a known key: did you mean `subnet`? (known: id, network, subnet, gateway, driver)"),
+      problem("vlans[0].subnet", "", "is required"),
+    ],
+  },
+  {
+    behaviour: "a misspelt host key is named with the key it most likely meant",
+    change: (c) => {
+      c.hosts[2].vlanAdresses = c.hosts[2].vlanAddresses;
+      delete c.hosts[2].vlanAddresses;
+    },
+    problems: [
+      problem(
+        "hosts[2].vlanAdresses",
+        '{"10":"172.18.0.1/24","20":"172.19.0.1/24"}',
+        "is not a known key: did you mean `vlanAddresses`? (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim, hostKey)",
+      ),
+    ],
+  },
+  {
+    behaviour: "a misspelt container key (two letters swapped) is named with the key it most likely meant",
+    change: (c) => (c.hosts[0].containers[0].imgae = "busybox:1.36"),
+    problems: [problem("hosts[0].containers[0].imgae", "busybox:1.36", "is not a known key: did you mean `image`? (known: name, vlan, ip, image, key)")],
+  },
+  {
+    behaviour: "a misspelt router key is named with the key it most likely meant",
+    change: (c) => (c.router.masquerad = false),
+    problems: [problem("router.masquerad", "false", "is not a known key: did you mean `masquerade`? (known: masquerade)")],
   },
 
   // required keys and types
@@ -244,7 +281,7 @@ test("a secret is never shown, under any key and at any depth", () => {
   });
   assert.deepEqual(problems, [
     problem("hosts[0].password", "(secret)", "is not a known key (known: name, address, port, role, trunkInterface, vlanAddresses, containers, hostShim, hostKey)"),
-    problem("sshPrivatekey", "(secret)", KNOWN_TOP_LEVEL),
+    problem("sshPrivatekey", "(secret)", didYouMean("sshPrivateKey", KNOWN_TOP_LEVEL)),
     problem("sshUser", "(secret)", "must be a Linux user name: a-z or _, then up to 31 of a-z 0-9 _ -"),
     problem("hosts[1].containers", '{"first":"(secret)"}', "must be a list of containers {name, vlan, ip, image}"),
     problem("router.masquerade", "(secret)", "must be true or false"),

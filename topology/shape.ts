@@ -14,6 +14,7 @@ import {
   type ContainerFields,
   type HostFields,
   type VlanFields,
+  unknownKeyMessage,
 } from "./schema";
 
 const DECIMAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
@@ -151,7 +152,7 @@ function reportIssues(findings: Findings, raw: Record<string, unknown>, issues: 
     if (issue.code === "unrecognized_keys") {
       const parent = valueAt(raw, path) as Record<string, unknown>;
       const parentPath = path.length === 0 ? "" : pathText(path);
-      for (const key of issue.keys) unknownKeys.push([keyPath(parentPath, key), renderValue(parent[key]), message]);
+      for (const key of issue.keys) unknownKeys.push([keyPath(parentPath, key), renderValue(parent[key]), unknownKeyMessage(message, key)]);
     } else if (isSecretKey(raw, path)) {
       // A secret is named by its key and never shown, whatever inside it is wrong.
       others.push([pathText(path.slice(0, 1)), shownSecret(raw[path[0]]), message]);
