@@ -31,7 +31,7 @@ export function leftOut(smallest: CaseSet, run: CaseSet = E2E_CASES, why = ""): 
 /** What `npm test` says before the lab runs. */
 export function e2eCasesNote(set: CaseSet): string {
   return [
-    `The lab's end-to-end test runs in this npm test (root, with the lab's packages): the ${set} cases, about ${MINUTES[set]} min on a 2-core machine,`,
+    `The lab's end-to-end test runs in this npm test (root, with the lab's packages): ${set === "all" ? "every case" : `the ${set} cases`}, about ${MINUTES[set]} min on a 2-core machine,`,
     "#   with a progress line per phase. MACVLAN_OVERLAY_E2E=0 npm test skips it; MACVLAN_OVERLAY_E2E_CASES=core runs a shorter set.",
   ].join("\n");
 }

@@ -259,8 +259,6 @@ export function startForwardingWatch(): { stop: () => string[] } {
   };
 }
 
-/** The commit before stable identities and in-place updates: the upgrade scenario deploys with it first. */
-export const LEGACY_COMMIT = "593ec9a";
 
 /** The program as of a commit, compiled in a temporary folder against this project's node_modules. */
 export function compileProgramAt(commit: string): { programDir: string; remove: () => void } {

@@ -4,14 +4,15 @@
 // (a REJECT in FORWARD, pinned keys, sudo, a bastion) work (e2e/realHostChecks.ts), that the doctor
 // names drift and its repair works (e2e/doctorChecks.ts), that the config changes users make
 // (e2e/dayTwo.ts) keep the overlay working, and that destroy is exact; then that a stack deployed by
-// the program before stable identities upgrades in place, and that cleanup without state is exact.
+// the program before stable identities, and the one before the per-host plan, upgrade in place; and
+// that cleanup without state is exact.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseConnectivityReport, renderIfcfg } from "../components/scripts";
-import { assertDeployedOverlay, compileProgramAt, LEGACY_COMMIT, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
+import { assertDeployedOverlay, compileProgramAt, scenariosToRun, stackVariant, startForwardingWatch, summarize } from "./dayTwo";
 import { cleanupWithoutState, doctorFindsNoDrift, doctorNamesHandMadeDrift, doctorRepairBringsItBack } from "./doctorChecks";
 import { E2E_PARALLEL, LabStack, overlappingSteps } from "./liveStack";
 import {
@@ -21,6 +22,7 @@ import {
 import { LAB_DIR, labCommand, PROJECT_ROOT } from "./labAccess";
 import { PhaseClock, timingsFile } from "./timings";
 import { leftOut } from "./cases";
+import { UPGRADES } from "./upgrades";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
   SAME_VLAN, snapshotAll, type ContainerName, type HostName,
@@ -242,28 +244,30 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
     }
   });
 
-  phase(`upgrade from ${LEGACY_COMMIT}`, `upgrade: the dev stack deployed by the program as of ${LEGACY_COMMIT} is updated by this one, replacing nothing on the hosts`, { skip: leftOut("all") }, () => {
-    const legacy = compileProgramAt(LEGACY_COMMIT);
-    try {
-      live.up(DEV_STACK, { programDir: legacy.programDir });
-      const hostIds = () => live.state.filter((e) => e.live.kind === "docker").map((e) => e.resource.id).sort();
-      const idsBefore = hostIds();
-      const summary = summarize(live.up(DEV_STACK));
-      console.log(`upgrade from ${LEGACY_COMMIT}:\n  ${summary.join("\n  ")}`);
-      // New since that commit: the read-only checks and each host's boot unit (created beside what runs).
-      const changedOnHosts = summary.filter((line) => !/^(update|same) /.test(line) && !/check[-/]ping|docker-engine|^create \S+\/boot\/unit /.test(line));
-      assert.deepEqual(changedOnHosts, [], "only updates in place (and the new checks and boot units) on the hosts");
-      assert.deepEqual(hostIds(), idsBefore, "every Docker network, container and image kept its id");
-      assertDeployedOverlay(live, "upgraded");
-      live.destroy();
-    } finally {
-      legacy.remove();
-    }
-    const now = snapshotAll();
-    for (const host of Object.keys(HOSTS) as HostName[]) {
-      assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot after the upgraded stack's destroy`);
-    }
-  });
+  for (const upgrade of UPGRADES) {
+    phase(`upgrade from ${upgrade.commit}`, `upgrade: the dev stack deployed by the program as of ${upgrade.commit} (${upgrade.what}) is updated by this one, replacing nothing on the hosts`, { skip: leftOut("all") }, () => {
+      const legacy = compileProgramAt(upgrade.commit);
+      try {
+        live.up(DEV_STACK, { programDir: legacy.programDir });
+        const hostIds = () => live.state.filter((e) => e.live.kind === "docker").map((e) => e.resource.id).sort();
+        const idsBefore = hostIds();
+        const summary = summarize(live.up(DEV_STACK));
+        console.log(`upgrade from ${upgrade.commit}:\n  ${summary.join("\n  ")}`);
+        // The read-only checks change nothing on a host, whatever their steps.
+        const changedOnHosts = summary.filter((line) => !/^(update|same) /.test(line) && !/check[-/]ping/.test(line) && !upgrade.newSince.test(line));
+        assert.deepEqual(changedOnHosts, [], `only updates in place on the hosts${upgrade.newSince.source === "(?!)" ? "" : " (and what is new since)"}`);
+        assert.deepEqual(hostIds(), idsBefore, "every Docker network, container and image kept its id");
+        assertDeployedOverlay(live, `upgraded from ${upgrade.commit}`);
+        live.destroy();
+      } finally {
+        legacy.remove();
+      }
+      const now = snapshotAll();
+      for (const host of Object.keys(HOSTS) as HostName[]) {
+        assert.equal(now[host], before_[host], `${host} differs from its pre-deploy snapshot after the upgraded stack's destroy`);
+      }
+    });
+  }
 
   phase("cleanup case (fresh deploy, cleanup)", "state forgotten (a fresh deploy with a host shim and VLAN 20 on ipvlan: the same matrix), doctor --cleanup --yes leaves each host as before the deploy", {}, () => cleanupWithoutState(live, before_));
 

@@ -1,22 +1,20 @@
 // Test code: records the dev stack's deployment as a program evaluates it under mocks, for the
-// engine model's upgrade test. How testing/engine/fixtures/dev-593ec9a.json was made:
-//   git archive 593ec9a | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/node_modules
+// engine model's upgrade tests. How testing/engine/fixtures/dev-<commit>.json is made:
+//   git archive <commit> | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/node_modules
 //   (cd /tmp/old && npx tsc -p tsconfig.json)
-//   node dist/testing/engine/recordDeployment.js /tmp/old/dist testing/engine/fixtures/dev-593ec9a.json
+//   node dist/testing/engine/recordDeployment.js /tmp/old/dist testing/engine/fixtures/dev-<commit>.json
+// (the project folder it evaluates in holds the fake key and known_hosts of testing/stackEvaluation.ts).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { evaluateProgram } from "../programHarness";
+import { fakeProjectDir } from "../stackEvaluation";
 import { deploymentFromEvaluation } from "./deployment";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..", "..", "..");
 
 async function main(): Promise<void> {
   const [programDir, out] = process.argv.slice(2);
-  const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "ovd-record-"));
-  fs.mkdirSync(path.join(cwd, ".lab"));
-  fs.writeFileSync(path.join(cwd, ".lab", "id_ed25519"), "not a key\n", { mode: 0o600 });
-  fs.writeFileSync(path.join(cwd, ".lab", "known_hosts"), "");
+  const cwd = fakeProjectDir();
   const evaluation = await evaluateProgram({ stackFile: path.join(PROJECT_ROOT, "Pulumi.dev.yaml"), cwd, programDir: path.resolve(programDir) });
   fs.writeFileSync(out, `${JSON.stringify(deploymentFromEvaluation(evaluation), null, 1)}\n`);
 }
