@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { formatIpv4Prefix, overlaps, parseIpv4Prefix, type Ipv4Prefix } from "../topology/ipv4";
+import { BenchSetupError } from "./tools";
 
 export const NAMESPACE_PREFIX = "ovb-";
 
@@ -79,6 +80,14 @@ export function existingBenchNamespaces(): string[] {
     .filter((name) => name.startsWith(NAMESPACE_PREFIX));
 }
 
+/** Throws a BenchSetupError naming the `ovb-*` namespaces that exist already (a run's preflight checks it too). */
+export function requireNoBenchNamespaces(): void {
+  const leftovers = existingBenchNamespaces();
+  if (leftovers.length > 0) {
+    throw new BenchSetupError(`benchmark namespaces already exist (another run, or one that crashed): ${leftovers.join(" ")}; if no benchmark runs, remove them with: ip netns del NAME`);
+  }
+}
+
 export class BenchNamespaces {
   private readonly made: string[] = [];
   private readonly processes: ChildProcess[] = [];
@@ -91,10 +100,7 @@ export class BenchNamespaces {
   private readonly onExit = () => this.close();
 
   constructor() {
-    const leftovers = existingBenchNamespaces();
-    if (leftovers.length > 0) {
-      throw new Error(`benchmark namespaces already exist (another run, or one that crashed): ${leftovers.join(" ")}; remove them with: ip netns del NAME`);
-    }
+    requireNoBenchNamespaces();
     process.once("SIGINT", this.onSignal);
     process.once("SIGTERM", this.onSignal);
     process.once("exit", this.onExit);

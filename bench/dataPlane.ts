@@ -112,10 +112,16 @@ function startServer(lab: BenchNamespaces, scenario: Scenario, servers: Map<stri
   if (servers.has(key)) {
     return Promise.resolve();
   }
-  servers.set(key, lab.track(spawn("ip", ["netns", "exec", scenario.server, "iperf3", "-s", "-B", scenario.target], { stdio: "ignore" })));
-  return waitFor(`iperf3 server in ${scenario.server}`, 10, () =>
-    run("ip", ["netns", "exec", scenario.server, "ss", "-Hltn", "sport = :5201"]).trim() !== "",
-  );
+  const server = lab.track(spawn("ip", ["netns", "exec", scenario.server, "iperf3", "-s", "-B", scenario.target], { stdio: ["ignore", "ignore", "pipe"] }));
+  let stderr = "";
+  server.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  servers.set(key, server);
+  return waitFor(`iperf3 server in ${scenario.server}`, 10, () => {
+    if (server.exitCode !== null) {
+      throw new Error(`iperf3 server in ${scenario.server} exited (${server.exitCode}): ${stderr.trim().slice(-500)}`);
+    }
+    return run("ip", ["netns", "exec", scenario.server, "ss", "-Hltn", "sport = :5201"]).trim() !== "";
+  });
 }
 
 function iperf(scenario: Scenario, seconds: number): number {

@@ -2,6 +2,8 @@
 // plane on this kernel; prints the tables and writes them to bench/RESULTS.md.
 // `npm run bench -- --quick` is a smoke run (small sizes, one short repetition) that writes nothing;
 // `-- --sizes=3,30,100,300` chooses the program-scale sizes (default 3, 30 and 300, as issue 11 asks).
+// As root it checks the data plane's tools (iperf3, …) before it measures anything, and stops naming
+// what is missing; `-- --preflight` stops after that check.
 
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -12,6 +14,8 @@ import { measureProgramScale, type ScalePair } from "./programScale";
 import { machineTable, writeSection } from "./resultsFile";
 import { countRoundTrips, type HostRoundTrips } from "./roundTrips";
 import { formatRatio } from "./stats";
+import { requireNoBenchNamespaces } from "./benchNetns";
+import { BenchSetupError, DATA_PLANE_TOOLS, requireTools } from "./tools";
 import { fakeProjectDir } from "../testing/stackEvaluation";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -23,6 +27,15 @@ const SIZES = sizesArgument ? sizesArgument.slice("--sizes=".length).split(",").
 const CHILD_TIMEOUT_MS = (quick ? 2 : 6) * 60_000;
 const REPETITIONS = quick ? 1 : 5;
 const IPERF_SECONDS = quick ? 1 : 3;
+const WHAT = "npm run bench";
+const USAGE = `usage: ${WHAT} [-- --quick] [-- --sizes=3,30,300] [-- --preflight]
+  Program scale against the SDK's floor, round trips of the dev stack, parseTopology on a large config,
+  and (as root) the data plane in ovb-* network namespaces; rewrites its section of bench/RESULTS.md.
+  The data plane needs iperf3, ping, iproute2, iptables, ...: bash lab/install-deps.sh installs them.
+  --quick        small sizes, one short repetition, writes nothing
+  --sizes=N,...  the program-scale sizes (docker hosts)
+  --preflight    check the tools, then stop
+`;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const mib = (bytes: number) => bytes / 2 ** 20;
@@ -126,6 +139,20 @@ function parseTopologyTiming(): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  // The data plane's tools, before the program-scale runs (minutes) and any namespace.
+  const root = process.getuid?.() === 0;
+  if (root) {
+    requireTools(WHAT, DATA_PLANE_TOOLS);
+    requireNoBenchNamespaces();
+  }
+  if (process.argv.includes("--preflight")) {
+    log(root ? `${WHAT}: the data plane's tools are there (--preflight: nothing run)` : `${WHAT}: not root, so the data plane would not run (--preflight: nothing run)`);
+    return;
+  }
   const started = Date.now();
   const machine = machineTable();
   log(machine);
@@ -146,7 +173,7 @@ async function main(): Promise<void> {
 
   let plane = "Not run: needs root (network namespaces).";
   let results: ScenarioResult[] | undefined;
-  if (process.getuid?.() === 0) {
+  if (root) {
     log(`\n== data plane (network namespaces ovb-*, ${REPETITIONS} interleaved repetitions, iperf3 -t ${IPERF_SECONDS})`);
     results = await measureDataPlane({ repetitions: REPETITIONS, seconds: IPERF_SECONDS, log });
     plane = `${dataPlaneTable(results)}\n\nRouter counters: ${natEvidence(results)}.`;
@@ -203,6 +230,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  // A missing tool is said in one message; anything else with its stack.
+  process.stderr.write(`${error instanceof BenchSetupError ? error.message : ((error as Error).stack ?? error)}\n`);
   process.exit(1);
 });
