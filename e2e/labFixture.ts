@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { firstMissingCommand, skipBecause } from "../testing/prerequisites";
-import { DOCKER_CLI, LAB_DIR, PROJECT_ROOT, sshMust, sshRun, type SshTarget } from "./labAccess";
+import { DOCKER_CLI, LAB_DIR, PROJECT_ROOT, sshMust, type SshTarget } from "./labAccess";
 
 export const DEV_STACK = path.join(PROJECT_ROOT, "Pulumi.dev.yaml");
 export const HOSTS = { host1: "10.213.70.11", host2: "10.213.70.12", router: "10.213.70.13" } as const;
@@ -64,15 +64,20 @@ export function snapshotAll(): Record<HostName, string> {
   return { host1: snapshot("host1"), host2: snapshot("host2"), router: snapshot("router") };
 }
 
-/** One ping from inside a container; true if answered. */
-export function ping(from: ContainerName, to: ContainerName): boolean {
-  return sshRun(target(CONTAINERS[from].host), `docker exec ${from} ping -c 2 -W 2 ${CONTAINERS[to].ip}`).status === 0;
-}
-
 export interface MatrixRow { from: ContainerName; to: ContainerName; expected: boolean; result: boolean }
 
 export function pingMatrix(label: string, pairs: [ContainerName, ContainerName, boolean][]): MatrixRow[] {
-  const rows = pairs.map(([from, to, expected]) => ({ from, to, expected, result: ping(from, to) }));
+  // Each docker host's pings at once, in one ssh session (runProbes): the same ping, not one after another.
+  const results = new Map<string, string>();
+  for (const host of DOCKER_HOSTS) {
+    const probes = pairs.filter(([from]) => CONTAINERS[from].host === host).map(([from, to]) => ({ from, toIp: CONTAINERS[to].ip, reported: "" }));
+    if (probes.length > 0) for (const [key, value] of runProbes(HOSTS[host], probes)) results.set(key, value);
+  }
+  const rows = pairs.map(([from, to, expected]) => {
+    const result = results.get(`${from} ${CONTAINERS[to].ip}`);
+    if (result === undefined) throw new Error(`ping ${from} -> ${to}: no result from its host`);
+    return { from, to, expected, result: result === "reachable" };
+  });
   const word = (b: boolean) => (b ? "reachable" : "unreachable");
   console.log(`ping matrix (${label}):`);
   console.log(`  ${"source".padEnd(8)} ${"destination".padEnd(22)} ${"expected".padEnd(12)} result`);
