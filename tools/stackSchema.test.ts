@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { SCHEMA_FILE, stackFileSchema, stackFileSchemaText } from "./stackSchema";
+import {
+  CONFIGURATION_DOC,
+  configurationTable,
+  SCHEMA_FILE,
+  stackFileSchema,
+  stackFileSchemaText,
+  TABLE_BEGIN,
+  TABLE_END,
+  withConfigurationTable,
+} from "./stackSchema";
 
 // Compiled to dist/tools/, two levels below the project root.
 const ROOT = path.join(__dirname, "..", "..");
@@ -39,11 +48,18 @@ function schemaKeys(): Map<string, string> {
   return keys;
 }
 
-/** The key and default columns of the README's configuration table. */
-function readmeKeys(): Map<string, string> {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Configuration reference"));
-  const rows = section.slice(0, section.indexOf("\n\n", section.indexOf("| key |"))).split("\n").filter((line) => line.startsWith("| `"));
+/** The text between the key table's markers in docs/configuration.md. */
+function docTable(): string {
+  const doc = fs.readFileSync(path.join(ROOT, CONFIGURATION_DOC), "utf8");
+  const begin = doc.indexOf(TABLE_BEGIN);
+  const end = doc.indexOf(TABLE_END);
+  assert.ok(begin >= 0 && end > begin, `${CONFIGURATION_DOC} has no key table markers`);
+  return doc.slice(begin + TABLE_BEGIN.length, end);
+}
+
+/** The key and default columns of docs/configuration.md's key table. */
+function docKeys(): Map<string, string> {
+  const rows = docTable().split("\n").filter((line) => line.startsWith("| `"));
   return new Map(
     rows.map((row) => {
       const cells = row.split(/(?<!\\)\|/).map((cell) => cell.trim());
@@ -56,8 +72,30 @@ test("the committed JSON Schema is the one the topology schema generates", () =>
   assert.equal(fs.readFileSync(path.join(ROOT, SCHEMA_FILE), "utf8"), stackFileSchemaText(), "run npm run schema");
 });
 
-test("the README's configuration table lists exactly the schema's keys, with their defaults", () => {
-  assert.deepEqual([...readmeKeys()].sort(), [...schemaKeys()].sort());
+test("docs/configuration.md's key table lists exactly the schema's keys, with their defaults", () => {
+  const keys = schemaKeys();
+  assert.ok(keys.size >= 30, `found only ${[...keys.keys()].join(", ")}`);
+  assert.deepEqual([...docKeys()].sort(), [...keys].sort());
+});
+
+test("docs/configuration.md's key table is the one npm run schema generates", () => {
+  assert.equal(docTable(), `\n\n${configurationTable()}\n`, "run npm run schema");
+});
+
+test("npm run schema replaces only the text between the key table's markers", () => {
+  const doc = `# title\n\nbefore\n${TABLE_BEGIN}\n| old | table |\n${TABLE_END}\n\nafter\n`;
+  assert.equal(withConfigurationTable(doc, "| new |\n"), `# title\n\nbefore\n${TABLE_BEGIN}\n\n| new |\n\n${TABLE_END}\n\nafter\n`);
+  assert.throws(() => withConfigurationTable("# no markers\n", "| new |\n"), /no .* markers/);
+});
+
+test("each row of the key table says the key's type, default and meaning", () => {
+  const rows = configurationTable().split("\n").filter((line) => line.startsWith("| `"));
+  const row = (key: string) => rows.find((line) => line.startsWith(`| \`${key}\` |`));
+  assert.equal(row("vlans[].id")?.split(" | ").slice(1, 3).join(" | "), "integer 1–4094 | required");
+  assert.equal(row("macvlanMode")?.split(" | ")[1], "`bridge` \\| `private` \\| `vepa` \\| `passthru`");
+  assert.equal(row("hosts[].port")?.split(" | ").slice(1, 3).join(" | "), "integer 1–65535 | `22`");
+  assert.equal(row("hosts[].containers")?.split(" | ")[2], "`[]`");
+  for (const line of rows) assert.equal(line.split(/(?<!\\)\|/).length, 6, `a cell holds an unescaped |: ${line}`);
 });
 
 test("the JSON Schema allows a secret only as { secure } and provider keys under their namespace", () => {
