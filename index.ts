@@ -4,6 +4,7 @@ import { Overlay } from "./components";
 import { preflight } from "./config/preflight";
 import { readProgramConfig } from "./config/pulumiConfig";
 import { renderMermaid } from "./diagram";
+import { renderSummary } from "./diagram/summary";
 
 const baseDir = process.cwd();
 const config = readProgramConfig();
@@ -20,3 +21,5 @@ export const hosts = overlay.hosts;
 export const routerRules = overlay.routerRules;
 export const connectivity = overlay.checks;
 export const diagram = renderMermaid(topology);
+/** A few lines for the end of `pulumi up`: hosts, links, networks, containers and the check's verdict. */
+export const summary = pulumi.all(overlay.checks).apply((checks) => renderSummary(topology, checks));

@@ -32,3 +32,26 @@ test("the program's stack output `diagram` is the dev stack's Mermaid text", asy
     fs.rmSync(project, { recursive: true, force: true });
   }
 });
+
+test("the program's stack output `summary` is the dev stack's few lines (under mocks the checks report no probe)", async () => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "summary-output-"));
+  try {
+    fs.mkdirSync(path.join(project, ".lab"));
+    fs.writeFileSync(path.join(project, ".lab", "id_ed25519"), "not a real key\n", { mode: 0o600 });
+    fs.writeFileSync(path.join(project, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
+    const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: project });
+    assert.equal(evaluation.error, undefined);
+    const program = require(path.join(DIST, "index.js")) as { summary: { apply: (f: (text: string) => void) => void } };
+    const text = await new Promise<string>((resolve) => program.summary.apply(resolve));
+    assert.equal(text, [
+      "3 hosts (2 docker, 1 router), 2 VLANs (10, 20), 4 containers",
+      "  host1 (docker, 10.213.70.11): ens33.10 192.168.22.10/24, ens33.20 192.168.23.10/24; networks mac-net10, mac-net20; containers bbox10 172.18.0.2, bbox20 172.19.0.3",
+      "  host2 (docker, 10.213.70.12): ens33.10 192.168.22.11/24, ens33.20 192.168.23.11/24; networks mac-net10, mac-net20; containers bbox30 172.18.0.5, bbox40 172.19.0.4",
+      "  router (router, 10.213.70.13): ens33.10 172.18.0.1/24, ens33.20 172.19.0.1/24; ip_forward, FORWARD and MASQUERADE",
+      "check: host1: no probe reported; host2: no probe reported",
+      "",
+    ].join("\n"));
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+});
