@@ -86,8 +86,10 @@ function writeSvg(dotText: string, file: string, dot: string): { ok: boolean; no
   if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
     return { ok: true, note: `SVG skipped: Graphviz ${dot} is not installed (apt-get install graphviz)` };
   }
-  if (run.error !== undefined || run.status !== 0) {
-    const detail = run.error?.message ?? (run.stderr.trim() || `exit status ${run.status}`);
+  // A dot that fails before it reads all of its input leaves EPIPE behind: its own words say why.
+  const error = (run.error as NodeJS.ErrnoException | undefined)?.code === "EPIPE" ? undefined : run.error;
+  if (error !== undefined || run.status !== 0) {
+    const detail = error?.message ?? ((run.stderr ?? "").trim() || `exit status ${run.status}`);
     return { ok: false, note: `SVG not written: ${dot} failed: ${detail}` };
   }
   return { ok: true, note: `wrote ${file}` };
