@@ -4,7 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Container } from "../topology";
-import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
+import { DOCKER_LABEL } from "./plan";
+import { childAliases } from "./resourceNames";
 
 export interface BusyboxContainerArgs {
   /** The docker host's provider. */
@@ -17,10 +18,13 @@ export interface BusyboxContainerArgs {
   driver?: "macvlan" | "ipvlan";
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
-  /** Aliases to the names a stack deployed before stable identities used. Default none. */
-  legacy?: LegacyAliases;
 }
 
+/**
+ * A busybox container with its static IP on its VLAN's network and, on macvlan, a MAC of its own that
+ * outlives the container. Aliases given in `opts.aliases` by old name carry over to its MAC, image
+ * and container under that name and "-mac", "-image", "-container".
+ */
 export class BusyboxContainer extends pulumi.ComponentResource {
   public readonly ip: string;
   /** Locally administered unicast MAC ("02:…"), fixed for the life of the stack; none on ipvlan. */
@@ -30,14 +34,14 @@ export class BusyboxContainer extends pulumi.ComponentResource {
   public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: BusyboxContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    const legacy = args.legacy ?? noLegacyAliases;
-    super("overlay:docker:BusyboxContainer", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
+    super("overlay:docker:BusyboxContainer", name, {}, opts);
+    const oldChildNames = (suffix: string) => childAliases(opts?.aliases, suffix);
     const spec = args.container;
     this.ip = spec.ip;
 
     // A separate resource, so re-creating the container keeps its MAC (and the neighbours' ARP).
     if ((args.driver ?? "macvlan") === "macvlan") {
-      const macSuffix = new random.RandomId(`${name}/mac`, { byteLength: 5 }, { parent: this, aliases: legacy("-mac") });
+      const macSuffix = new random.RandomId(`${name}/mac`, { byteLength: 5 }, { parent: this, aliases: oldChildNames("-mac") });
       this.macAddress = macSuffix.hex.apply(macFromHex);
     }
 
@@ -45,7 +49,7 @@ export class BusyboxContainer extends pulumi.ComponentResource {
     const image = new docker.RemoteImage(
       `${name}/image`,
       { name: spec.image, keepLocally: true },
-      { parent: this, provider: args.provider, dependsOn: args.hostReady, aliases: legacy("-image") },
+      { parent: this, provider: args.provider, dependsOn: args.hostReady, aliases: oldChildNames("-image") },
     );
 
     // A new name (same key) replaces the container, deleting the old one first: it holds the IP.
@@ -62,14 +66,14 @@ export class BusyboxContainer extends pulumi.ComponentResource {
         stdinOpen: true,
         restart: "unless-stopped",
         mustRun: true,
-        labels: [{ label: "managed-by", value: "macvlan-overlay" }],
+        labels: [{ ...DOCKER_LABEL }],
       },
-      { parent: this, provider: args.provider, deleteBeforeReplace: true, aliases: legacy("-container") },
+      { parent: this, provider: args.provider, deleteBeforeReplace: true, aliases: oldChildNames("-container") },
     );
     this.fingerprint = pulumi
       .all([this.container.id, this.macAddress ?? "parent's MAC", image.imageId])
       .apply(([id, mac, imageId]) => `${id}:${spec.ip}:${mac}:${imageId}`);
-    this.registerOutputs({ ip: this.ip, macAddress: this.macAddress });
+    this.registerOutputs({ ip: this.ip, macAddress: this.macAddress, container: this.container, fingerprint: this.fingerprint });
   }
 }
 

@@ -15,7 +15,7 @@ import {
 } from "./scripts";
 import type { HostSession } from "./overlayHost";
 import { stdinScriptAsRoot } from "./scripts/privilege";
-import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
+import { childAliases } from "./resourceNames";
 
 export interface ConnectivityCheckArgs {
   /** How to reach the docker host the pings start from, and who runs the check. */
@@ -26,8 +26,24 @@ export interface ConnectivityCheckArgs {
   verifies: pulumi.Resource[];
   /** Changes whenever something verified is created, replaced or updated (see verifiedFingerprint). */
   fingerprint: pulumi.Input<string>;
-  /** Aliases to the names a stack deployed before stable identities used. Default none. */
-  legacy?: LegacyAliases;
+}
+
+/** One probe's outcome as the check reported it: a ProbeReport whose round trip is there only when replies came. */
+export interface ProbeResult {
+  readonly from: string;
+  readonly to: string;
+  readonly toIp: string;
+  readonly kind: ProbeReport["kind"];
+  readonly expected: ProbeReport["expected"];
+  /** "reachable", "unreachable" or "error (…)". */
+  readonly result: string;
+  /** Average round trip of the replies; absent when there were none. */
+  readonly rttMs?: number;
+}
+
+function probeResult(report: ProbeReport): ProbeResult {
+  const { rttMs, ...rest } = report;
+  return rttMs === null ? rest : { ...rest, rttMs };
 }
 
 /** One digest of the verified resources' fingerprints: a check's trigger. */
@@ -35,14 +51,18 @@ export function verifiedFingerprint(fingerprints: pulumi.Input<string>[]): pulum
   return pulumi.all(fingerprints).apply((values) => crypto.createHash("sha256").update(JSON.stringify(values)).digest("hex"));
 }
 
+/**
+ * The pings from one docker host's containers, run once everything they verify is up and again
+ * whenever any of it changes; the deployment fails if a path is not as the topology expects. Aliases
+ * given in `opts.aliases` by old name carry over to its command under that name and "-ping".
+ */
 export class ConnectivityCheck extends pulumi.ComponentResource {
   public readonly probes: readonly Probe[];
-  /** One report per probe; not secret (the connection makes the command's stdout secret). */
-  public readonly report: pulumi.Output<ProbeReport[]>;
+  /** One result per probe, in plan order; not secret (the connection makes the command's stdout secret). */
+  public readonly report: pulumi.Output<ProbeResult[]>;
 
   constructor(name: string, args: ConnectivityCheckArgs, opts?: pulumi.ComponentResourceOptions) {
-    const legacy = args.legacy ?? noLegacyAliases;
-    super("overlay:verify:ConnectivityCheck", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
+    super("overlay:verify:ConnectivityCheck", name, {}, opts);
     this.probes = args.probes;
     const check = new command.remote.Command(
       `${name}/ping`,
@@ -53,10 +73,10 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
         addPreviousOutputInEnv: false,
         triggers: [args.fingerprint],
       },
-      { parent: this, dependsOn: args.verifies, aliases: legacy("-ping") },
+      { parent: this, dependsOn: args.verifies, aliases: childAliases(opts?.aliases, "-ping") },
     );
     const probes = args.probes;
-    this.report = pulumi.unsecret(check.stdout.apply((stdout) => inPlanOrder(parseConnectivityReport(stdout), probes)));
-    this.registerOutputs({ report: this.report });
+    this.report = pulumi.unsecret(check.stdout.apply((stdout) => inPlanOrder(parseConnectivityReport(stdout), probes).map(probeResult)));
+    this.registerOutputs({ probes: this.probes, report: this.report });
   }
 }

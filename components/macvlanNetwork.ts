@@ -5,7 +5,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Topology, Vlan } from "../topology";
-import { type LegacyAliases, noLegacyAliases } from "./resourceNames";
+import { DOCKER_LABEL } from "./plan";
+import { childAliases } from "./resourceNames";
 
 export interface MacvlanNetworkArgs {
   /** The docker host's provider. */
@@ -18,10 +19,12 @@ export interface MacvlanNetworkArgs {
   macvlanMode: Topology["macvlanMode"];
   /** What must succeed on the host before it is changed (the Docker Engine check). Default none. */
   hostReady?: pulumi.Resource[];
-  /** Aliases to the names a stack deployed before stable identities used. Default none. */
-  legacy?: LegacyAliases;
 }
 
+/**
+ * The Docker network of one VLAN on a docker host, macvlan (or ipvlan L2) on the VLAN's link. Aliases
+ * given in `opts.aliases` by old name carry over to the network under that name and "-net".
+ */
 export class MacvlanNetwork extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   public readonly networkName: string;
@@ -29,8 +32,7 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
   public readonly fingerprint: pulumi.Output<string>;
 
   constructor(name: string, args: MacvlanNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
-    const legacy = args.legacy ?? noLegacyAliases;
-    super("overlay:docker:MacvlanNetwork", name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), ...legacy()] });
+    super("overlay:docker:MacvlanNetwork", name, {}, opts);
     const { vlan } = args;
     this.networkName = vlan.network;
     // Two macvlan networks must never hold one parent at once: delete before replacing.
@@ -41,18 +43,18 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
         driver: vlan.driver,
         options: dockerNetworkOptions(vlan, args.parent, args.macvlanMode),
         ipamConfigs: [{ subnet: vlan.subnet.cidr, gateway: vlan.gateway }],
-        labels: [{ label: "managed-by", value: "macvlan-overlay" }],
+        labels: [{ ...DOCKER_LABEL }],
       },
       {
         parent: this,
         provider: args.provider,
         deleteBeforeReplace: true,
         dependsOn: args.hostReady,
-        aliases: legacy("-net"),
+        aliases: childAliases(opts?.aliases, "-net"),
       },
     );
     this.fingerprint = this.network.id;
-    this.registerOutputs({ name: this.networkName });
+    this.registerOutputs({ network: this.network, networkName: this.networkName, fingerprint: this.fingerprint });
   }
 }
 

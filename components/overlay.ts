@@ -1,23 +1,19 @@
-// The whole overlay from a validated topology: per host its boot unit, promiscuous trunk and VLAN
-// subinterfaces; per docker host its Docker Engine check, macvlan networks and busybox containers;
-// the NAT router; and the connectivity check that runs once everything is up. Every edge the engine
-// must know (order, and what a replacement takes with it) is recorded on the resources themselves.
+// The whole overlay from a validated topology: per host the concerns its plan names (components/plan.ts:
+// Docker Engine check, boot unit, promiscuous trunk, VLAN links, macvlan networks, busybox containers,
+// host shims, the NAT router), each registered with the resources of the concerns it depends on; and
+// the connectivity checks that run once everything is up. Every edge the engine must know (order, and
+// what a replacement takes with it) is recorded on the resources themselves.
 import * as pulumi from "@pulumi/pulumi";
 import type { Host, Topology } from "../topology";
 import { connectivityProbes, containerHosts, hostsProbed, type ProbePlanOptions } from "../topology/probes";
-import { BootUnit } from "./bootUnit";
 import { BusyboxContainer } from "./busyboxContainer";
-import { ConnectivityCheck, verifiedFingerprint } from "./connectivityCheck";
+import { ConnectivityCheck, type ProbeResult, verifiedFingerprint } from "./connectivityCheck";
+import { HostConcernComponent } from "./hostConcern";
 import type { PinnedHostKeys } from "./hostKeys";
-import { HostShim } from "./hostShim";
 import { MacvlanNetwork } from "./macvlanNetwork";
-import { NatRouter } from "./natRouter";
 import { OverlayHost } from "./overlayHost";
-import { PromiscuousMode } from "./promiscuousMode";
-import { legacyAliasesFor, legacyNames, resourceNames } from "./resourceNames";
-import type { ProbeReport } from "./scripts";
-import { bootUnitWanted } from "./scripts/bootUnit";
-import { VlanSubinterface } from "./vlanSubinterface";
+import { type ConcernDependency, type HostConcern, planHost } from "./plan";
+import { type LegacyAliases, legacyAliasesFor, resourceNames } from "./resourceNames";
 
 export interface OverlayArgs {
   topology: Topology;
@@ -31,185 +27,84 @@ export interface OverlayArgs {
   probePlan?: ProbePlanOptions;
 }
 
+/** A VLAN link on a host. */
+export interface SubinterfaceSummary {
+  device: string;
+  vlan: number;
+  /** The host's address on it; absent when the host has none there. */
+  address?: string;
+}
+
+/** A Docker network on a docker host. */
+export interface NetworkSummary {
+  name: string;
+  vlan: number;
+  /** "macvlan", or "ipvlan" (L2: its containers have the parent's MAC). */
+  driver: string;
+  subnet: string;
+  gateway: string;
+  parent: string;
+}
+
+/** A container on a docker host. */
+export interface ContainerSummary {
+  name: string;
+  key: string;
+  network: string;
+  ip: string;
+  /** The container's own MAC; absent on an ipvlan network (it has the parent's). */
+  mac?: pulumi.Output<string>;
+}
+
+/** What the overlay made on one host, for the stack's outputs. */
 export interface HostSummary {
   role: Host["role"];
   address: string;
   trunkInterface: string;
-  subinterfaces: { device: string; vlan: number; address: string | null }[];
-  networks: { name: string; vlan: number; subnet: string; gateway: string; parent: string }[];
-  /** mac: the container's own MAC; null on an ipvlan network (it has the parent's). */
-  containers: { name: string; key: string; network: string; ip: string; mac: pulumi.Output<string> | null }[];
+  subinterfaces: SubinterfaceSummary[];
+  networks: NetworkSummary[];
+  containers: ContainerSummary[];
 }
 
+/** What a check verifies on one host: the resources it records as dependencies, and their fingerprints. */
+interface Verified {
+  readonly resources: pulumi.Resource[];
+  readonly fingerprints: pulumi.Input<string>[];
+}
+
+/** What a concern's dependents get from it: the resource they depend on, and for an input edge the value they take. */
+interface Registered {
+  /** The resource a dependent records (the command, the Docker network or container). */
+  readonly resource: pulumi.Resource;
+  /** The value an input edge carries: the link's device (once it exists), the network's name. */
+  readonly value?: pulumi.Output<string>;
+  /** What the connectivity check re-runs on. */
+  readonly fingerprint?: pulumi.Input<string>;
+}
+
+/**
+ * A Docker macvlan overlay over 802.1Q VLANs on several Linux hosts, with a NAT router between the
+ * VLANs: everything each host's plan names, and a connectivity check per docker host.
+ */
 export class Overlay extends pulumi.ComponentResource {
+  /** Per host name, what the overlay made there. */
   public readonly hosts: Record<string, HostSummary> = {};
+  /** The router's iptables rules, as `iptables` arguments. */
   public readonly routerRules: string[] = [];
-  public readonly checks: Record<string, pulumi.Output<ProbeReport[]>> = {};
+  /** Per docker host with containers, its connectivity check's results. */
+  public readonly checks: Record<string, pulumi.Output<ProbeResult[]>> = {};
 
   constructor(name: string, args: OverlayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("overlay:index:Overlay", name, {}, opts);
     const { topology } = args;
-    const legacy = legacyAliasesFor(topology);
+    const aliases = legacyAliasesFor(topology);
     // Per host, what a check verifies there: recorded dependencies and their fingerprints.
-    const verifiedOn = new Map<string, { resources: pulumi.Resource[]; fingerprints: pulumi.Input<string>[] }>();
+    const verifiedOn = new Map<string, Verified>();
     const hostConnections = new Map<string, OverlayHost>();
-    const { hostKeys } = args;
-
     for (const host of topology.hosts) {
-      const overlayHost = new OverlayHost(
-        host.name,
-        {
-          host,
-          ssh: topology.ssh,
-          privateKey: args.privateKey,
-          hostKey: hostKeys.hosts.get(host.name)!,
-          ...(hostKeys.proxy === undefined ? {} : { proxyHostKey: hostKeys.proxy }),
-          baseDir: args.baseDir,
-          legacyProvider: legacy(legacyNames.dockerProvider(host)),
-        },
-        { parent: this },
-      );
+      const { overlayHost, verified } = this.addHost(args, host, aliases);
       hostConnections.set(host.name, overlayHost);
-      const hostReady = overlayHost.dockerEngine ? [overlayHost.dockerEngine] : [];
-      const summary: HostSummary = {
-        role: host.role,
-        address: host.address,
-        trunkInterface: host.trunkInterface,
-        subinterfaces: [],
-        networks: [],
-        containers: [],
-      };
-      this.hosts[host.name] = summary;
-      const verified: pulumi.Resource[] = [];
-      const fingerprints: pulumi.Input<string>[] = [];
-      verifiedOn.set(host.name, { resources: verified, fingerprints });
-
-      const bootUnit = bootUnitWanted(topology.persistence)
-        ? new BootUnit(
-            resourceNames.bootUnit(host.name),
-            { session: overlayHost.session, trunkInterface: host.trunkInterface, hostReady, reapply: topology.reapply },
-            { parent: overlayHost },
-          ).command
-        : undefined;
-
-      const promisc = new PromiscuousMode(
-        resourceNames.trunk(host.name),
-        {
-          session: overlayHost.session,
-          trunkInterface: host.trunkInterface,
-          persistence: topology.persistence,
-          reapply: topology.reapply,
-          hostReady,
-          bootUnit,
-          legacy: legacy(legacyNames.trunk(host)),
-        },
-        { parent: overlayHost },
-      );
-
-      const links: VlanSubinterface[] = [];
-      for (const subinterface of host.subinterfaces) {
-        const link = new VlanSubinterface(
-          resourceNames.vlan(host.name, subinterface.vlan),
-          {
-            session: overlayHost.session,
-            subinterface,
-            persistence: topology.persistence,
-            reapply: topology.reapply,
-            promiscuous: promisc.command,
-            bootUnit,
-            legacy: legacy(legacyNames.vlan(host, subinterface.vlan)),
-          },
-          { parent: overlayHost },
-        );
-        links.push(link);
-        verified.push(link.command);
-        fingerprints.push(link.fingerprint);
-        summary.subinterfaces.push({
-          device: subinterface.device,
-          vlan: subinterface.vlan,
-          address: subinterface.address?.cidr ?? null,
-        });
-        if (host.role === "router") {
-          continue;
-        }
-
-        const vlan = topology.vlans.find((candidate) => candidate.id === subinterface.vlan)!;
-        const network = new MacvlanNetwork(
-          resourceNames.macvlan(host.name, vlan.network),
-          {
-            provider: overlayHost.dockerProvider!,
-            vlan,
-            parent: link.parentDevice,
-            macvlanMode: topology.macvlanMode,
-            hostReady,
-            legacy: legacy(legacyNames.macvlan(host, vlan.network)),
-          },
-          { parent: overlayHost },
-        );
-        verified.push(network.network);
-        fingerprints.push(network.fingerprint);
-        summary.networks.push({
-          name: vlan.network,
-          vlan: vlan.id,
-          subnet: vlan.subnet.cidr,
-          gateway: vlan.gateway,
-          parent: subinterface.device,
-        });
-
-        for (const spec of host.containers.filter((c) => c.vlan === subinterface.vlan)) {
-          const container = new BusyboxContainer(
-            resourceNames.container(host.name, spec.key),
-            {
-              provider: overlayHost.dockerProvider!,
-              container: spec,
-              networkName: network.network.name,
-              driver: vlan.driver,
-              hostReady,
-              legacy: legacy(legacyNames.container(host, spec.name)),
-            },
-            { parent: overlayHost },
-          );
-          verified.push(container.container);
-          fingerprints.push(container.fingerprint);
-          summary.containers.push({
-            name: spec.name,
-            key: spec.key,
-            network: vlan.network,
-            ip: spec.ip,
-            mac: container.macAddress ?? null,
-          });
-        }
-      }
-
-      for (const shim of host.shims) {
-        const link = links.find((candidate) => candidate.device === shim.parent)!;
-        const hostShim = new HostShim(
-          resourceNames.shim(host.name, shim.vlan),
-          { session: overlayHost.session, shim, link: link.command, bootUnit, reapply: topology.reapply },
-          { parent: overlayHost },
-        );
-        verified.push(hostShim.command);
-        fingerprints.push(hostShim.fingerprint);
-      }
-
-      if (host.role === "router" && topology.router !== undefined) {
-        const router = new NatRouter(
-          resourceNames.router(host.name),
-          {
-            session: overlayHost.session,
-            interfaces: host.subinterfaces.map((s) => s.device),
-            masquerade: topology.router.masquerade,
-            reapply: topology.reapply,
-            links: links.map((link) => link.command),
-            bootUnit,
-            legacy: legacy(legacyNames.router(host)),
-          },
-          { parent: overlayHost },
-        );
-        verified.push(router.command);
-        fingerprints.push(router.fingerprint);
-        this.routerRules.push(...router.rules);
-      }
+      verifiedOn.set(host.name, verified);
     }
 
     if (topology.verify) {
@@ -227,14 +122,101 @@ export class Overlay extends pulumi.ComponentResource {
             probes,
             verifies: scope.flatMap((on) => on.resources),
             fingerprint: verifiedFingerprint([topology.macvlanMode, ...scope.flatMap((on) => on.fingerprints)]),
-            legacy: legacy(legacyNames.check(host)),
           },
-          { parent: this },
+          { parent: this, aliases: aliases.check(host) },
         );
         this.checks[host.name] = check.report;
       }
     }
 
     this.registerOutputs({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks });
+  }
+
+  /** A host and every concern of its plan, each with the resources of the concerns it depends on. */
+  private addHost(args: OverlayArgs, host: Host, aliases: LegacyAliases): { overlayHost: OverlayHost; verified: Verified } {
+    const { topology, hostKeys } = args;
+    const concerns = planHost(topology, host);
+    const engine = concerns.find((concern) => concern.kind === "docker-engine");
+    const overlayHost = new OverlayHost(
+      host.name,
+      {
+        host,
+        ssh: topology.ssh,
+        privateKey: args.privateKey,
+        hostKey: hostKeys.hosts.get(host.name)!,
+        ...(hostKeys.proxy === undefined ? {} : { proxyHostKey: hostKeys.proxy }),
+        baseDir: args.baseDir,
+        ...(engine?.kind === "docker-engine" ? { dockerEngine: engine } : {}),
+        dockerProviderAliases: aliases.dockerProvider(host),
+      },
+      { parent: this },
+    );
+    const summary: HostSummary = { role: host.role, address: host.address, trunkInterface: host.trunkInterface, subinterfaces: [], networks: [], containers: [] };
+    this.hosts[host.name] = summary;
+    const verified: Verified = { resources: [], fingerprints: [] };
+
+    const registered = new Map<string, Registered>();
+    if (engine !== undefined && overlayHost.dockerEngine !== undefined) {
+      registered.set(engine.key, { resource: overlayHost.dockerEngine });
+    }
+    const on = (dependency: ConcernDependency) => registered.get(dependency.key)!;
+    const needs = (concern: HostConcern, through?: ConcernDependency["through"]) =>
+      concern.dependsOn.filter((dependency) => through === undefined || dependency.through === through).map((dependency) => on(dependency).resource);
+    const input = (concern: HostConcern) => on(concern.dependsOn.find((dependency) => dependency.through === "input")!).value!;
+    const componentOpts = (concern: HostConcern): pulumi.ComponentResourceOptions => ({ parent: overlayHost, aliases: aliases.concern(host, concern) });
+
+    for (const concern of concerns) {
+      let made: Registered;
+      switch (concern.kind) {
+        case "docker-engine":
+          // Registered by its OverlayHost, above.
+          continue;
+        case "docker-network": {
+          const network = new MacvlanNetwork(
+            concern.name,
+            { provider: overlayHost.dockerProvider!, vlan: concern.vlan, parent: input(concern), macvlanMode: concern.macvlanMode, hostReady: needs(concern, "order") },
+            componentOpts(concern),
+          );
+          made = { resource: network.network, value: network.network.name, fingerprint: network.fingerprint };
+          const { vlan } = concern;
+          summary.networks.push({ name: vlan.network, vlan: vlan.id, driver: vlan.driver, subnet: vlan.subnet.cidr, gateway: vlan.gateway, parent: concern.parentDevice });
+          break;
+        }
+        case "container": {
+          const container = new BusyboxContainer(
+            concern.name,
+            { provider: overlayHost.dockerProvider!, container: concern.container, networkName: input(concern), driver: concern.driver, hostReady: needs(concern, "order") },
+            componentOpts(concern),
+          );
+          made = { resource: container.container, fingerprint: container.fingerprint };
+          const { name, key, ip } = concern.container;
+          summary.containers.push({ name, key, network: concern.network, ip, ...(container.macAddress === undefined ? {} : { mac: container.macAddress }) });
+          break;
+        }
+        default: {
+          const component = new HostConcernComponent(
+            concern.name,
+            { concern, session: overlayHost.session, dependsOn: needs(concern), reapply: topology.reapply },
+            componentOpts(concern),
+          );
+          made = { resource: component.command, fingerprint: component.fingerprint };
+          if (concern.kind === "vlan-link") {
+            // Networks take their parent from the link once it exists: an input edge to the link.
+            made = { ...made, value: component.after(concern.subinterface.device) };
+            const { device, vlan, address } = concern.subinterface;
+            summary.subinterfaces.push({ device, vlan, ...(address === undefined ? {} : { address: address.cidr }) });
+          }
+          if (concern.kind === "nat-router") {
+            this.routerRules.push(...concern.rules);
+          }
+        }
+      }
+      registered.set(concern.key, made);
+      if (concern.verified) {
+        verified.resources.push(made.resource);
+        verified.fingerprints.push(made.fingerprint!);
+      }
+    }
+    return { overlayHost, verified };
   }
 }

@@ -1,15 +1,16 @@
 // A host of the overlay: how to reach it over SSH (its pinned key, the bastion, the user scripts run
-// as), and (for docker hosts) its own Docker provider speaking to the host's dockerd over ssh://.
-// It changes nothing on the host by itself.
+// as), and (for docker hosts) its own Docker provider speaking to the host's dockerd over ssh:// and
+// the plan's check of its Docker Engine. It changes nothing on the host by itself.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { Host, SshSettings } from "../topology";
-import { renderDockerEngineCheck } from "./scripts";
-import { runAsRoot, type ScriptRunner } from "./scripts/privilege";
+import { concernCommand } from "./hostConcern";
+import type { DockerEngineConcern } from "./plan";
+import type { ScriptRunner } from "./scripts/privilege";
 import { proxyCommandOptions } from "./sshProxy";
-import { type LegacyAliases, noLegacyAliases, resourceNames } from "./resourceNames";
+import { resourceNames } from "./resourceNames";
 
 export type HostConnection = command.types.input.remote.ConnectionArgs;
 
@@ -29,11 +30,20 @@ export interface OverlayHostArgs {
   proxyHostKey?: string;
   /** Folder relative key and known_hosts paths are resolved against (the project folder). */
   baseDir: string;
-  /** Aliases to the Docker provider's name before stable identities. Default none. */
-  legacyProvider?: LegacyAliases;
+  /** Only on docker hosts: the plan's Docker Engine check, which everything that changes the host waits for. Default none. */
+  dockerEngine?: DockerEngineConcern;
+  /** Aliases of the Docker provider (its name before stable identities). Default none. */
+  dockerProviderAliases?: pulumi.Input<pulumi.Alias>[];
 }
 
+/**
+ * A host of the overlay: the SSH connection every command on it uses (its pinned key, the bastion,
+ * the user scripts run as) and, on a docker host, its own Docker provider and the check that its
+ * Docker Engine is recent enough. It changes nothing on the host by itself.
+ */
 export class OverlayHost extends pulumi.ComponentResource {
+  public readonly address: string;
+  public readonly role: Host["role"];
   /** Secret: it carries the private key. */
   public readonly connection: pulumi.Output<HostConnection>;
   /** The connection and the user and host name scripts run with. */
@@ -49,6 +59,8 @@ export class OverlayHost extends pulumi.ComponentResource {
   constructor(name: string, args: OverlayHostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("overlay:host:OverlayHost", name, {}, opts);
     const { host, ssh } = args;
+    this.address = host.address;
+    this.role = host.role;
 
     this.connection = pulumi.secret(
       pulumi.output(args.privateKey).apply((privateKey): HostConnection => ({
@@ -79,16 +91,21 @@ export class OverlayHost extends pulumi.ComponentResource {
           host: dockerSshUrl(host, ssh),
           sshOpts: dockerSshOptions(ssh, args.baseDir),
         },
-        { parent: this, aliases: (args.legacyProvider ?? noLegacyAliases)() },
-      );
-      this.dockerEngine = new command.remote.Command(
-        resourceNames.dockerEngine(host.name),
-        { connection: this.connection, create: runAsRoot(renderDockerEngineCheck(), this.session), addPreviousOutputInEnv: false },
-        { parent: this },
+        { parent: this, aliases: args.dockerProviderAliases ?? [] },
       );
     }
+    if (args.dockerEngine !== undefined) {
+      this.dockerEngine = concernCommand(args.dockerEngine.name, args.dockerEngine, this.session, { parent: this }).command;
+    }
 
-    this.registerOutputs({ address: host.address, role: host.role });
+    this.registerOutputs({
+      address: this.address,
+      role: this.role,
+      connection: this.connection,
+      session: this.session,
+      dockerProvider: this.dockerProvider,
+      dockerEngine: this.dockerEngine,
+    });
   }
 }
 
@@ -99,7 +116,7 @@ export function dockerSshUrl(host: Host, ssh: SshSettings): string {
 
 /**
  * Flags for the ssh client the Docker provider runs. A key given as config text cannot be handed
- * to ssh as a file, so that case relies on the user's ssh-agent (documented in the README). With a
+ * to ssh as a file, so that case relies on the user's ssh-agent (docs/own-hosts.md, "The SSH key and the agent"). With a
  * bastion, the hop is a ProxyCommand ssh with the same flags.
  */
 export function dockerSshOptions(ssh: SshSettings, baseDir: string): string[] {

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { readStackConfig } from "../config/stackFile";
 import { type Topology, parseTopology } from "../topology";
-import { mermaidBlock, renderDot, renderMermaid, replaceMermaidBlock } from "./index";
+import { planHost } from "../components/plan";
+import { mermaidBlock, overlayDiagram, renderDot, renderMermaid, replaceMermaidBlock } from "./index";
 
 // Compiled to dist/diagram/, two levels below the project root.
 const ROOT = path.join(__dirname, "..", "..");
@@ -96,6 +97,32 @@ test("DOT draws the same nodes, labels and edges as Mermaid", () => {
     "cluster_host1 host2 (docker, 10.213.70.12)",
     "cluster_host2 router (router, 10.213.70.13)",
   ]);
+});
+
+test("inside each host the edges are the plan's dependencies between the concerns drawn (trunk, links, networks, containers, rules)", () => {
+  const topology = devTopology();
+  const diagram = overlayDiagram(topology);
+  topology.hosts.forEach((host, index) => {
+    const cluster = diagram.hosts[index];
+    const ids = new Set(cluster.nodes.map((node) => node.id));
+    const drawn = diagram.edges.filter((edge) => ids.has(edge.from) && ids.has(edge.to)).map((edge) => `${edge.from} ${edge.to}`);
+    const concerns = planHost(topology, host);
+    const nodeOf = new Map<string, string>();
+    for (const concern of concerns) {
+      const label = concern.kind === "promiscuous-mode" ? concern.trunkInterface
+        : concern.kind === "vlan-link" ? concern.subinterface.device
+        : concern.kind === "docker-network" ? concern.vlan.network
+        : concern.kind === "container" ? concern.container.name
+        : concern.kind === "nat-router" ? "ip_forward=1" : undefined;
+      const node = cluster.nodes.find((candidate) => candidate.lines[0] === label);
+      if (node !== undefined) nodeOf.set(concern.key, node.id);
+    }
+    const planned = concerns.flatMap((concern) =>
+      concern.dependsOn.filter((dependency) => nodeOf.has(dependency.key) && nodeOf.has(concern.key)).map((dependency) => `${nodeOf.get(dependency.key)} ${nodeOf.get(concern.key)}`),
+    );
+    assert.equal(nodeOf.size, cluster.nodes.length, host.name);
+    assert.deepEqual([...drawn].sort(), [...planned].sort(), host.name);
+  });
 });
 
 test("a router without masquerade is drawn forwarding only", () => {

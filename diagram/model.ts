@@ -1,4 +1,5 @@
-// What the diagram shows, built once from the validated topology so Mermaid and DOT draw the same picture.
+// What the diagram shows, built once from each host's plan so Mermaid and DOT draw the same picture.
+import { type HostConcern, planHost } from "../components/plan";
 import type { Host, Topology } from "../topology";
 
 export type NodeKind = "trunk" | "subinterface" | "network" | "container" | "nat" | "vlan";
@@ -32,6 +33,7 @@ export interface OverlayDiagram {
   readonly edges: readonly DiagramEdge[];
 }
 
+/** The picture of each host's plan (components/plan.ts): its trunk, VLAN links, networks, containers and router. */
 export function overlayDiagram(topology: Topology): OverlayDiagram {
   const hosts: HostCluster[] = [];
   const edges: DiagramEdge[] = [];
@@ -39,38 +41,59 @@ export function overlayDiagram(topology: Topology): OverlayDiagram {
 
   topology.hosts.forEach((host, index) => {
     const id = `host${index}`;
-    const trunk: DiagramNode = { id: `${id}_trunk`, kind: "trunk", lines: [host.trunkInterface, "trunk, promisc"] };
-    const nodes: DiagramNode[] = [trunk];
-    const nat = host.role === "router" && topology.router !== undefined ? natNode(id, topology.router.masquerade) : undefined;
+    const concerns = planHost(topology, host);
+    const nodes: DiagramNode[] = [];
+    // The node drawn for each concern's key, for the edges its dependents draw to it.
+    const drawn = new Map<string, DiagramNode>();
+    const draw = (key: string, node: DiagramNode) => {
+      nodes.push(node);
+      drawn.set(key, node);
+    };
+    const edgesFrom = (concern: HostConcern) => {
+      for (const dependency of concern.dependsOn) {
+        const from = drawn.get(dependency.key);
+        if (from !== undefined) edges.push({ from: from.id, to: drawn.get(concern.key)!.id });
+      }
+    };
+    const router = concerns.find((concern) => concern.kind === "nat-router");
+    const nat = router?.kind === "nat-router" ? natNode(id, router.masquerade) : undefined;
 
-    for (const subinterface of host.subinterfaces) {
-      const link: DiagramNode = {
-        id: `${id}_vlan${subinterface.vlan}`,
-        kind: "subinterface",
-        lines: [subinterface.device, subinterface.address?.cidr ?? "no address"],
-      };
-      nodes.push(link);
-      edges.push({ from: trunk.id, to: link.id });
-      vlanEdges.get(subinterface.vlan)!.push({ from: `vlan${subinterface.vlan}`, to: link.id });
-      if (nat !== undefined) edges.push({ from: link.id, to: nat.id });
-      if (host.role !== "docker") continue;
-
-      const vlan = topology.vlans.find((candidate) => candidate.id === subinterface.vlan)!;
-      const network: DiagramNode = {
-        id: `${id}_net${vlan.id}`,
-        kind: "network",
-        lines: [vlan.network, vlan.driver === "ipvlan" ? "ipvlan l2" : `macvlan ${topology.macvlanMode}`, `${vlan.subnet.cidr} gw ${vlan.gateway}`],
-      };
-      nodes.push(network);
-      edges.push({ from: link.id, to: network.id });
-      for (const container of containersOn(host, vlan.id)) {
-        const node: DiagramNode = {
-          id: `${id}_ctr${host.containers.indexOf(container)}`,
-          kind: "container",
-          lines: [container.name, container.ip],
-        };
-        nodes.push(node);
-        edges.push({ from: network.id, to: node.id });
+    for (const concern of concerns) {
+      switch (concern.kind) {
+        case "promiscuous-mode":
+          draw(concern.key, { id: `${id}_trunk`, kind: "trunk", lines: [concern.trunkInterface, "trunk, promisc"] });
+          break;
+        case "vlan-link": {
+          const { device, vlan, address } = concern.subinterface;
+          draw(concern.key, { id: `${id}_vlan${vlan}`, kind: "subinterface", lines: [device, address?.cidr ?? "no address"] });
+          edgesFrom(concern);
+          vlanEdges.get(vlan)!.push({ from: `vlan${vlan}`, to: `${id}_vlan${vlan}` });
+          // The router's rules name every link: drawn with each link, the router's node after them.
+          if (nat !== undefined && router!.dependsOn.some((dependency) => dependency.key === concern.key)) {
+            edges.push({ from: `${id}_vlan${vlan}`, to: nat.id });
+          }
+          break;
+        }
+        case "docker-network": {
+          const { vlan } = concern;
+          draw(concern.key, {
+            id: `${id}_net${vlan.id}`,
+            kind: "network",
+            lines: [vlan.network, vlan.driver === "ipvlan" ? "ipvlan l2" : `macvlan ${concern.macvlanMode}`, `${vlan.subnet.cidr} gw ${vlan.gateway}`],
+          });
+          edgesFrom(concern);
+          break;
+        }
+        case "container":
+          draw(concern.key, {
+            id: `${id}_ctr${host.containers.indexOf(concern.container)}`,
+            kind: "container",
+            lines: [concern.container.name, concern.container.ip],
+          });
+          edgesFrom(concern);
+          break;
+        default:
+          break;
       }
     }
     if (nat !== undefined) nodes.push(nat);
@@ -97,8 +120,4 @@ function natNode(hostId: string, masquerade: boolean): DiagramNode {
     kind: "nat",
     lines: ["ip_forward=1", masquerade ? "MASQUERADE + FORWARD" : "FORWARD only, no NAT"],
   };
-}
-
-function containersOn(host: Host, vlan: number) {
-  return host.containers.filter((container) => container.vlan === vlan);
 }

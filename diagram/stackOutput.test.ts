@@ -13,34 +13,34 @@ import { renderMermaid } from "./index";
 const DIST = path.join(__dirname, "..");
 const DEV_STACK = path.join(DIST, "..", "Pulumi.dev.yaml");
 
-test("the program's stack output `diagram` is the dev stack's Mermaid text", async () => {
-  // The dev stack reads its key from .lab/; a throw-away project folder holds a fake one.
-  const project = fs.mkdtempSync(path.join(os.tmpdir(), "diagram-output-"));
+/** Evaluates the dev stack under mocks in a throw-away project folder holding a fake key (the stack reads its key from .lab/). */
+async function withDevStackEvaluated(body: () => Promise<void> | void): Promise<void> {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "stack-output-"));
   try {
     fs.mkdirSync(path.join(project, ".lab"));
     fs.writeFileSync(path.join(project, ".lab", "id_ed25519"), "not a real key\n", { mode: 0o600 });
     fs.writeFileSync(path.join(project, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
     const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: project });
     assert.equal(evaluation.error, undefined);
+    await body();
+  } finally {
+    fs.rmSync(project, { recursive: true, force: true });
+  }
+}
+
+test("the program's stack output `diagram` is the dev stack's Mermaid text", async () => {
+  await withDevStackEvaluated(() => {
 
     const parsed = parseTopology(readStackConfig(DEV_STACK).raw);
     assert.ok(parsed.ok);
     const program = require(path.join(DIST, "index.js")) as { diagram?: unknown };
     assert.equal(program.diagram, renderMermaid(parsed.topology));
     assert.match(String(program.diagram), /^flowchart LR\n {2}subgraph host0\["host1 \(docker, 10\.213\.70\.11\)"\]\n/);
-  } finally {
-    fs.rmSync(project, { recursive: true, force: true });
-  }
+  });
 });
 
 test("the program's stack output `summary` is the dev stack's few lines (under mocks the checks report no probe)", async () => {
-  const project = fs.mkdtempSync(path.join(os.tmpdir(), "summary-output-"));
-  try {
-    fs.mkdirSync(path.join(project, ".lab"));
-    fs.writeFileSync(path.join(project, ".lab", "id_ed25519"), "not a real key\n", { mode: 0o600 });
-    fs.writeFileSync(path.join(project, ".lab", "known_hosts"), FAKE_KNOWN_HOSTS);
-    const evaluation = await evaluateProgram({ stackFile: DEV_STACK, cwd: project });
-    assert.equal(evaluation.error, undefined);
+  await withDevStackEvaluated(async () => {
     const program = require(path.join(DIST, "index.js")) as { summary: { apply: (f: (text: string) => void) => void } };
     const text = await new Promise<string>((resolve) => program.summary.apply(resolve));
     assert.equal(text, [
@@ -51,7 +51,5 @@ test("the program's stack output `summary` is the dev stack's few lines (under m
       "check: host1: no probe reported; host2: no probe reported",
       "",
     ].join("\n"));
-  } finally {
-    fs.rmSync(project, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,5 +1,7 @@
 // The `summary` stack output: a few lines `pulumi up` prints at its end — the hosts, each host's
-// links, networks and containers, the router's NAT, and what the connectivity check found. Pure.
+// links, networks and containers (from its plan, components/plan.ts), the router's NAT, and what the
+// connectivity check found. Pure.
+import { planHost } from "../components/plan";
 import type { Topology } from "../topology";
 
 /** One probe as the connectivity check reported it (what the summary needs of it). */
@@ -20,14 +22,24 @@ export function renderSummary(topology: Topology, checks: Readonly<Record<string
       `${topology.vlans.length} VLANs (${topology.vlans.map((vlan) => vlan.id).join(", ")}), ${containers} containers`,
   ];
   for (const host of topology.hosts) {
-    const links = host.subinterfaces.map((s) => (s.address === undefined ? s.device : `${s.device} ${s.address.cidr}`)).join(", ");
+    const concerns = planHost(topology, host);
+    const links = concerns
+      .flatMap((concern) => (concern.kind === "vlan-link" ? [concern.subinterface] : []))
+      .map((s) => (s.address === undefined ? s.device : `${s.device} ${s.address.cidr}`))
+      .join(", ");
     const parts = [`${host.name} (${host.role}, ${host.address}): ${links || "no VLAN link"}`];
     if (host.role === "docker") {
-      const networks = host.subinterfaces.map((s) => topology.vlans.find((vlan) => vlan.id === s.vlan)!.network);
+      const networks = concerns.flatMap((concern) => (concern.kind === "docker-network" ? [concern.vlan.network] : []));
       parts.push(`networks ${networks.join(", ")}`);
-      parts.push(host.containers.length === 0 ? "no containers" : `containers ${host.containers.map((c) => `${c.name} ${c.ip}`).join(", ")}`);
-    } else if (topology.router !== undefined) {
-      parts.push(topology.router.masquerade ? "ip_forward, FORWARD and MASQUERADE" : "ip_forward and FORWARD, no NAT");
+      // In config order, as the stack file lists them (the plan has them by VLAN).
+      const containers = concerns
+        .flatMap((concern) => (concern.kind === "container" ? [concern.container] : []))
+        .sort((a, b) => host.containers.indexOf(a) - host.containers.indexOf(b));
+      parts.push(containers.length === 0 ? "no containers" : `containers ${containers.map((c) => `${c.name} ${c.ip}`).join(", ")}`);
+    }
+    const router = concerns.find((concern) => concern.kind === "nat-router");
+    if (router?.kind === "nat-router") {
+      parts.push(router.masquerade ? "ip_forward, FORWARD and MASQUERADE" : "ip_forward and FORWARD, no NAT");
     }
     lines.push(`  ${parts.join("; ")}`);
   }

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { MANAGED_MARKER, renderHostShim, renderNatRouter, renderPromiscuousMode, renderVlanSubinterface } from "../components/scripts";
 import { renderBootUnit } from "../components/scripts/bootUnit";
 import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
+import { planHost, renderConcernScript } from "../components/plan";
+import { topologyAfter } from "../topology/devStackConfig";
 import { cleanupPlan, describePlan, parseInventory, renderInventoryScript } from "./cleanup";
 
 const skip = sandboxUnavailableReason();
@@ -46,6 +48,21 @@ test("a router's tagged rules are removed even without its record; nothing found
   assert.equal(steps[0].script, renderNatRouter({ interfaces: [], masquerade: false }).delete);
   assert.deepEqual(cleanupPlan(parseInventory(""), "none"), []);
   assert.equal(describePlan("router", []), "## router: nothing of macvlan-overlay found");
+});
+
+test("the dev router found by its marks is removed with the very deletes the program deploys there (its rules: every tagged one)", () => {
+  const topology = topologyAfter(() => undefined);
+  const router = topology.hosts.find((host) => host.role === "router")!;
+  const inventory = parseInventory(
+    ["vlan-ens33.10.before", "vlan-ens33.20.before", "promisc-ens33.before", "nat-router.before"].map((record) => `record\t${record}`).join("\n") +
+      "\nfile\t/etc/systemd/system/macvlan-overlay.service\n",
+  );
+  const scripts = new Set(cleanupPlan(inventory, topology.persistence).map((step) => step.script));
+  const deployed = planHost(topology, router).flatMap((concern) => ("script" in concern ? [[concern.key, renderConcernScript(concern.script).delete] as const] : []));
+  assert.deepEqual(
+    deployed.map(([key, script]) => `${key}: ${scripts.has(script!) ? "its own delete" : "another script"}`),
+    ["boot: its own delete", "trunk: its own delete", "vlan10: its own delete", "vlan20: its own delete", "nat: another script"],
+  );
 });
 
 function runScript(box: HostSandbox, script: string): string {

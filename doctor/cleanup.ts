@@ -1,8 +1,10 @@
 // Cleanup without Pulumi state: what the program made on a host, found by its own marks (the scripts'
 // records in /var/lib/macvlan-overlay, rules tagged macvlan-overlay, files with the marker line,
-// containers and networks labelled managed-by=macvlan-overlay), and a plan that removes it by
-// running each resource's own delete script, which restores what its record says was there before.
+// containers and networks labelled managed-by=macvlan-overlay), and a plan that removes it the way the
+// host plan (components/plan.ts) removes a concern of that kind: each resource's own delete script,
+// which restores what its record says was there before.
 
+import { DOCKER_LABEL, type Removal, type RemovalContext, removalScript } from "../components/plan";
 import {
   IP_FORWARD_SYSCTL_FILE,
   MANAGED_MARKER,
@@ -12,18 +14,15 @@ import {
   STATE_DIR,
   joinScript,
   prelude,
-  renderNatRouter,
-  renderPromiscuousMode,
-  renderVlanSubinterface,
   shellQuote,
   stateFunctions,
 } from "../components/scripts";
-import { BOOT_FRAGMENT_DIR, BOOT_RUNNER_PATH, BOOT_UNIT_PATH, renderBootUnit } from "../components/scripts/bootUnit";
-import { renderHostShimDelete, shimDeviceOfRecord } from "../components/scripts/hostShim";
-import type { Persistence } from "../topology";
+import { BOOT_FRAGMENT_DIR, BOOT_RUNNER_PATH, BOOT_UNIT_PATH } from "../components/scripts/bootUnit";
+import { shimDeviceOfRecord } from "../components/scripts/hostShim";
+import type { Persistence, Subinterface } from "../topology";
 
 /** The label the program puts on every container and network it makes. */
-export const MANAGED_LABEL = "managed-by=macvlan-overlay";
+export const MANAGED_LABEL = `${DOCKER_LABEL.label}=${DOCKER_LABEL.value}`;
 
 /** What the inventory script found on one host. */
 export interface Inventory {
@@ -84,8 +83,11 @@ export function parseInventory(output: string): Inventory {
   return { records: of("record"), containers: of("container"), networks: of("network"), rules: of("rule"), files: of("file") };
 }
 
-/** "ens33.10" → its parent and VLAN id, as the program names subinterfaces (`<trunk>.<id>`). */
-function subinterfaceOf(device: string): { vlan: number; parent: string; device: string } {
+/**
+ * What a found VLAN link's records name: its device. Its VLAN id and trunk, which only the delete's
+ * title shows, are read from the device name as the topology makes it (`<trunk>.<id>`).
+ */
+function foundSubinterface(device: string): Subinterface {
   const cut = device.lastIndexOf(".");
   const vlan = Number(device.slice(cut + 1));
   return { vlan: Number.isInteger(vlan) && cut > 0 ? vlan : 0, parent: cut > 0 ? device.slice(0, cut) : device, device };
@@ -98,30 +100,28 @@ function sorted(values: Iterable<string>): string[] {
 /**
  * The steps that remove everything in the inventory, dependents first: containers, networks, host
  * shims, the router's rules and ip_forward, VLAN links (and their ifcfg files), promiscuous mode,
- * then the boot unit. Each host-side step is the resource's own delete script, rendered for the device
- * its record names (with the boot unit found, as the deployed scripts were: each drops its fragment).
+ * then the boot unit. What is found becomes the plan's removal of a concern of that kind
+ * (components/plan.ts), whether or not the current config still names it; each host-side step is that
+ * concern's own delete, with the boot unit as found (the deployed scripts each drop their fragment).
  */
 export function cleanupPlan(inventory: Inventory, persistence: Persistence): CleanupStep[] {
-  const steps: CleanupStep[] = [];
   const fragments = inventory.files.filter((file) => file.startsWith(`${BOOT_FRAGMENT_DIR}/`));
   const bootFiles = inventory.files.filter((file) => file === BOOT_UNIT_PATH || file === BOOT_RUNNER_PATH);
-  const boot = bootFiles.length > 0 || fragments.length > 0;
-  const docker = (description: string, command: string): CleanupStep => ({
-    description,
-    script: joinScript([...prelude(`cleanup: ${description}`, [], false), command]),
-  });
+  const context: RemovalContext = { persistence, bootUnit: bootFiles.length > 0 || fragments.length > 0 };
+  const found: Array<{ readonly removal: Removal; readonly description: string }> = [];
+
   for (const name of sorted(inventory.containers)) {
-    steps.push(docker(`container ${name} (labelled ${MANAGED_LABEL})`, `docker rm -f -- ${shellQuote(name)}`));
+    found.push({ removal: { kind: "container", name }, description: `container ${name} (labelled ${MANAGED_LABEL})` });
   }
   for (const name of sorted(inventory.networks)) {
-    steps.push(docker(`docker network ${name} (labelled ${MANAGED_LABEL})`, `docker network rm -- ${shellQuote(name)}`));
+    found.push({ removal: { kind: "docker-network", name }, description: `docker network ${name} (labelled ${MANAGED_LABEL})` });
   }
 
   const records = new Set(inventory.records);
   const matching = (pattern: RegExp) => [...records].map((r) => pattern.exec(r)?.[1]).filter((d): d is string => d !== undefined);
 
   for (const device of sorted(inventory.records.map(shimDeviceOfRecord).filter((d): d is string => d !== undefined))) {
-    steps.push({ description: `host shim ${device}: removed, as its records say`, script: renderHostShimDelete(device) });
+    found.push({ removal: { kind: "host-shim", device }, description: `host shim ${device}: removed, as its records say` });
   }
 
   const sysctlFile = inventory.files.includes(IP_FORWARD_SYSCTL_FILE);
@@ -131,8 +131,7 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
       ...(sysctlFile ? [IP_FORWARD_SYSCTL_FILE] : []),
       records.has("nat-router.before") ? "ip_forward restored as recorded" : "ip_forward left as it is (no record)",
     ];
-    // No interfaces: the delete then removes every tagged rule, whichever interfaces it names.
-    steps.push({ description: `router: ${what.join(", ")}`, script: renderNatRouter({ interfaces: [], masquerade: false, boot }).delete });
+    found.push({ removal: { kind: "nat-router" }, description: `router: ${what.join(", ")}` });
   }
 
   const ifcfgPrefix = `${NETWORK_SCRIPTS_DIR}/ifcfg-`;
@@ -142,17 +141,18 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
   ]);
   for (const device of vlanDevices) {
     const recorded = records.has(`vlan-${device}.before`);
-    steps.push({
+    found.push({
+      removal: { kind: "vlan-link", subinterface: foundSubinterface(device) },
       description: `vlan link ${device}: ${recorded ? "restored as recorded (deleted if create made it)" : "no record: its address and files of ours only"}`,
-      script: renderVlanSubinterface({ subinterface: subinterfaceOf(device), persistence, boot }).delete,
     });
   }
 
   for (const trunk of sorted(matching(/^promisc-(.+)\.before$/))) {
-    steps.push({ description: `promiscuous mode on ${trunk}: restored as recorded`, script: renderPromiscuousMode({ trunkInterface: trunk, persistence, boot }).delete });
+    found.push({ removal: { kind: "promiscuous-mode", trunkInterface: trunk }, description: `promiscuous mode on ${trunk}: restored as recorded` });
   }
 
-  if (boot) {
+  const steps = found.map(({ removal, description }) => ({ description, script: removalScript(removal, context) }));
+  if (context.bootUnit) {
     // A fragment no step above accounts for (its concern's records lost): drop_file removes it if it
     // still carries our marker line (one the concerns' deletes removed is reported already absent).
     steps.push({
@@ -164,8 +164,7 @@ export function cleanupPlan(inventory: Inventory, persistence: Persistence): Cle
         ...fragments.map((fragment) => `drop_file ${shellQuote(fragment)}`),
       ]),
     });
-    // The unit's delete removes its files by path: it needs no trunk.
-    steps.push({ description: "boot unit: disabled, its runner and unit file removed", script: renderBootUnit({ trunkInterfaces: [] }).delete });
+    steps.push({ description: "boot unit: disabled, its runner and unit file removed", script: removalScript({ kind: "boot-unit" }, context) });
   }
   return steps;
 }

@@ -1,21 +1,22 @@
 // What brings the overlay back after a reboot on any systemd Linux: one oneshot unit, ordered before
 // docker.service (so dockerd finds the parent links when it restarts containers), that runs each
-// concern's boot fragment — the same idempotent converge code its create ran — in name order.
+// concern's boot fragment — the very converge text its create ran — in name order.
 
 import {
-  createdDirRecord,
-  createdDirRecordPrefix,
-  dropFileCommands,
-  dropStaleFileCommands,
-  legacyDirRecord,
+  dropFile,
+  dropStaleFile,
+  DROP_FILE,
+  ENSURE_DIR,
   type ManagedFile,
   MANAGED_MARKER,
-  managedFileFunctions,
-  parentDirectory,
-  putFileCommands,
+  putFile,
+  refuseForeign,
+  RELEASE_DIR,
 } from "./managedFile";
 import type { Persistence } from "../../topology/types";
-import { holdHostLock, hostLockFunctions, type HostScript, joinScript, prelude, shellQuote, stateFile, stateFunctions } from "./shell";
+import { buildScript, type ScriptStep, scriptStart, shellFunction, steps } from "./scriptBuilder";
+import { DELETE_NOTE, FAIL, HOLD_HOST_LOCK, type HostScript, KEEPS_NO_JOURNAL, LOCK_HOST, RELEASE_STATE_DIR, SAY, shellQuote, UNLOCK_HOST } from "./shell";
+import { joinScript } from "./shellText";
 
 export const BOOT_UNIT_NAME = "macvlan-overlay.service";
 export const BOOT_UNIT_PATH = `/etc/systemd/system/${BOOT_UNIT_NAME}`;
@@ -80,105 +81,167 @@ export function renderBootRunner(): string {
   ].join("\n");
 }
 
-/** A concern's boot fragment: `order` sorts it (10 trunk, 20 links, 30 router), `body` is its converge script. */
+/** Where a concern's boot fragment lives: `order` sorts it (10 trunk, 20 links, 25 shims, 30 router). */
+export function bootFragmentPath(order: number, name: string): string {
+  return `${BOOT_FRAGMENT_DIR}/${String(order).padStart(2, "0")}-${name}.sh`;
+}
+
+/** A concern's boot fragment: the marker line, then `body`, its converge script. */
 export function bootFragment(order: number, name: string, body: string): ManagedFile {
-  return { path: `${BOOT_FRAGMENT_DIR}/${String(order).padStart(2, "0")}-${name}.sh`, content: `${MANAGED_MARKER}\n${body}` };
+  return { path: bootFragmentPath(order, name), content: `${MANAGED_MARKER}\n${body}` };
+}
+
+/** The heredoc delimiter a create holds its boot fragment under; no line of a fragment may equal it. */
+export const BOOT_FRAGMENT_DELIMITER = "MACVLAN_OVERLAY_BOOT_FRAGMENT";
+
+/**
+ * A create whose converge is its boot fragment, held once: the create reads the fragment's text
+ * verbatim (a quoted heredoc), runs it, and that text — ending in WRITE_OWN_FRAGMENT — writes itself as
+ * the fragment file in the same transaction, just before it commits. At boot the runner runs the file.
+ */
+export function createRunningFragment(title: string, fragment: ManagedFile): string {
+  const lines = fragment.content.replace(/\n$/, "").split("\n");
+  if (lines.includes(BOOT_FRAGMENT_DELIMITER)) {
+    throw new Error(`a boot fragment line equals the heredoc delimiter ${BOOT_FRAGMENT_DELIMITER}: ${fragment.path}`);
+  }
+  return joinScript([
+    // The fragment sets its own umask; here nothing is written before it runs.
+    ...scriptStart(title, ["Runs its boot fragment, held once below, which writes itself to its file as it commits."], false),
+    "boot_fragment_text=",
+    "while IFS= read -r fragment_line; do boot_fragment_text=\"$boot_fragment_text$fragment_line",
+    `"; done <<'${BOOT_FRAGMENT_DELIMITER}'`,
+    ...lines,
+    BOOT_FRAGMENT_DELIMITER,
+    "eval \"$boot_fragment_text\"",
+  ]);
+}
+
+/** The owner of a fragment's directory records ("boot-20-vlan-ens33.10"), from $FRAGMENT, as fragment_owner. */
+const FRAGMENT_OWNER = "fragment_owner=boot-${FRAGMENT##*/}";
+const FRAGMENT_OWNER_WORD = "\"${fragment_owner%.sh}\"";
+
+/**
+ * A converge's last step before commit on a host with the boot unit: run by its create
+ * (createRunningFragment), it writes the text it was run from as the fragment $FRAGMENT; run at boot
+ * from that file, it does nothing.
+ */
+export function writeOwnFragment(): ScriptStep {
+  const write = writeFragment("boot_fragment_text");
+  return steps(
+    "if [ -n \"${boot_fragment_text+set}\" ]; then",
+    `  ${write.lines[0]}`,
+    "  # shellcheck disable=SC2154 # set by the create that runs this text",
+    ...write.lines.slice(1).map((line) => `  ${line}`),
+    "fi",
+    { lines: [], uses: write.uses },
+  );
+}
+
+/** Writes the text held in `textVariable` as the fragment $FRAGMENT (its folder recorded for the fragment). */
+export function writeFragment(textVariable: string): ScriptStep {
+  return steps(FRAGMENT_OWNER, putFile("FRAGMENT", textVariable, FRAGMENT_OWNER_WORD));
+}
+
+/** A converge without the boot unit: removes the fragment $FRAGMENT an earlier version wrote. */
+export function dropStaleFragment(): ScriptStep {
+  return steps(FRAGMENT_OWNER, dropStaleFile("FRAGMENT", FRAGMENT_OWNER_WORD));
+}
+
+/** A delete: removes the fragment $FRAGMENT (and the fragment directory, if this concern made it and it is empty). */
+export function dropFragment(): ScriptStep {
+  return steps(FRAGMENT_OWNER, dropFile("FRAGMENT", FRAGMENT_OWNER_WORD));
 }
 
 /** Names this unit's directory records (see managedFile). */
 const OWNER = "boot-unit";
 
-const daemonReload = "if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi";
+const DAEMON_RELOAD = "if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi";
 
-/** A directory the unit needs, made (and recorded) only if missing, removed on delete only if made and empty. */
-function ensureDir(dir: string): string {
-  return `ensure_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, OWNER))} ${shellQuote(createdDirRecordPrefix(dir))}`;
-}
-function releaseDir(dir: string): string {
-  return `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, OWNER))} ${stateFile(legacyDirRecord(dir))}`;
-}
-
-export function renderBootUnit(spec: BootUnitSpec): HostScript {
-  const unit: ManagedFile = { path: BOOT_UNIT_PATH, content: renderBootUnitFile(spec) };
-  const runner: ManagedFile = { path: BOOT_RUNNER_PATH, content: renderBootRunner() };
-  const link = shellQuote(BOOT_UNIT_WANTS_LINK);
-  const functions = [...stateFunctions(), ...managedFileFunctions()];
-  const wantsDir = parentDirectory(BOOT_UNIT_WANTS_LINK);
-  // Fragments are removed by their own concerns' deletes, which run before this one.
-  const removal = [
-    `if [ "$(readlink ${link} 2>/dev/null)" = ${shellQuote(BOOT_UNIT_PATH)} ]; then rm -f ${link}; say 'boot unit: disabled'; fi`,
-    releaseDir(wantsDir),
-    releaseDir(BOOT_FRAGMENT_DIR),
-    ...dropFileCommands(runner, OWNER),
-    ...dropFileCommands(unit, OWNER),
+/** Disables the unit and removes its files and the folders its create made. Fragments go with their concerns' deletes, before. */
+const REMOVE_BOOT_UNIT = shellFunction(
+  "remove_boot_unit",
+  [
+    "remove_boot_unit() {",
+    "  if [ \"$(readlink \"$WANTS_LINK\" 2>/dev/null)\" = \"$UNIT\" ]; then rm -f \"$WANTS_LINK\"; say 'boot unit: disabled'; fi",
+    `  release_dir "\${WANTS_LINK%/*}" ${OWNER}`,
+    `  release_dir "$FRAGMENT_DIR" ${OWNER}`,
+    "  drop_file \"$RUNNER\"",
+    `  release_dir "\${RUNNER%/*}" ${OWNER}`,
+    "  drop_file \"$UNIT\"",
+    `  release_dir "\${UNIT%/*}" ${OWNER}`,
     // The unit is deleted after every concern of its host (they depend on it): its directory records
     // may be the last in STATE_DIR.
-    "release_state_dir",
-  ];
-  const create = [
-    ...prelude("boot unit (create)"),
-    ...functions,
-    ...hostLockFunctions(),
-    "undo() {",
-    "  trap - EXIT HUP INT TERM",
-    ...removal.map((line) => `  ${line} >/dev/null`),
+    "  release_state_dir",
     "}",
+  ],
+  { calls: [SAY, RELEASE_DIR, DROP_FILE, RELEASE_STATE_DIR] },
+);
+
+/** The exit of the unit's create: a first create that fails halfway removes what it made; a later one leaves the working unit. */
+const ON_UNIT_EXIT = shellFunction(
+  "on_unit_exit",
+  [
     "fresh=no",
-    "# A first create that fails halfway removes what it made; a later one leaves the working unit.",
-    "on_exit() {",
-    "  status=$?",
-    "  if [ \"$fresh\" = yes ] && [ \"$status\" != 0 ]; then undo; fi",
+    "on_unit_exit() {",
+    "  unit_status=$?",
+    "  if [ \"$fresh\" = yes ] && [ \"$unit_status\" != 0 ]; then",
+    "    trap - EXIT HUP INT TERM",
+    "    remove_boot_unit >/dev/null",
+    "  fi",
     "  unlock_host",
-    "  exit \"$status\"",
+    "  exit \"$unit_status\"",
     "}",
-    "trap on_exit EXIT",
+  ],
+  { calls: [REMOVE_BOOT_UNIT, UNLOCK_HOST] },
+);
+
+const PATHS: ReadonlyArray<readonly [string, string]> = [
+  ["UNIT", BOOT_UNIT_PATH],
+  ["RUNNER", BOOT_RUNNER_PATH],
+  ["FRAGMENT_DIR", BOOT_FRAGMENT_DIR],
+  ["WANTS_LINK", BOOT_UNIT_WANTS_LINK],
+];
+
+export function renderBootUnit(spec: BootUnitSpec): HostScript {
+  const create = steps(
+    "trap on_unit_exit EXIT",
     "trap 'exit 129' HUP",
     "trap 'exit 143' TERM",
     "lock_host",
-    "refuse_foreign " + shellQuote(unit.path),
-    "refuse_foreign " + shellQuote(runner.path),
-    `if [ -e ${link} ] || [ -L ${link} ]; then`,
-    `  [ "$(readlink ${link})" = ${shellQuote(BOOT_UNIT_PATH)} ] || fail ${shellQuote(`${BOOT_UNIT_WANTS_LINK} exists and is not ours; refusing to change it`)}`,
+    refuseForeign("UNIT"),
+    refuseForeign("RUNNER"),
+    "if [ -e \"$WANTS_LINK\" ] || [ -L \"$WANTS_LINK\" ]; then",
+    "  [ \"$(readlink \"$WANTS_LINK\")\" = \"$UNIT\" ] || fail \"$WANTS_LINK exists and is not ours; refusing to change it\"",
     "fi",
-    `[ -e ${shellQuote(BOOT_UNIT_PATH)} ] || fresh=yes`,
-    ...putFileCommands(unit, OWNER),
-    ...putFileCommands(runner, OWNER).flatMap((line) =>
-      line.startsWith("put_file") ? ["# shellcheck disable=SC2016 # the runner's text: its $ expand when it runs at boot", line] : [line],
-    ),
-    ensureDir(BOOT_FRAGMENT_DIR),
-    `if [ "$(readlink ${link} 2>/dev/null)" = ${shellQuote(BOOT_UNIT_PATH)} ]; then`,
+    "[ -e \"$UNIT\" ] || fresh=yes",
+    putFile("UNIT", "UNIT_TEXT", OWNER),
+    putFile("RUNNER", "RUNNER_TEXT", OWNER),
+    `ensure_dir "$FRAGMENT_DIR" ${OWNER}`,
+    "if [ \"$(readlink \"$WANTS_LINK\" 2>/dev/null)\" = \"$UNIT\" ]; then",
     "  say 'boot unit: enabled already'",
     "else",
-    `  ${ensureDir(wantsDir)}`,
-    `  ln -s ${shellQuote(BOOT_UNIT_PATH)} ${link}`,
+    `  ensure_dir "\${WANTS_LINK%/*}" ${OWNER}`,
+    "  ln -s \"$UNIT\" \"$WANTS_LINK\"",
     "  say 'boot unit: enabled'",
     "fi",
-    daemonReload,
-  ];
-  const del = [...prelude("boot unit (delete)"), ...functions, ...holdHostLock(), ...removal, daemonReload];
-  // Create converges, so an update is the same script.
-  return { create: joinScript(create), delete: joinScript(del) };
+    DAEMON_RELOAD,
+    { lines: [], uses: [ON_UNIT_EXIT, LOCK_HOST, FAIL, SAY, ENSURE_DIR] },
+  );
+  const remove = steps(HOLD_HOST_LOCK, "remove_boot_unit", DAEMON_RELOAD, { lines: [], uses: [REMOVE_BOOT_UNIT] });
+  return {
+    // Create converges, so an update is the same script.
+    create: buildScript({
+      title: "boot unit (create or update)",
+      values: [...PATHS, ["UNIT_TEXT", renderBootUnitFile(spec)], ["RUNNER_TEXT", renderBootRunner()]],
+      uses: create.uses,
+      body: create.lines,
+      replacing: KEEPS_NO_JOURNAL,
+    }),
+    delete: buildScript({ title: "boot unit (delete)", comments: [DELETE_NOTE], values: PATHS, uses: remove.uses, body: remove.lines, replacing: KEEPS_NO_JOURNAL }),
+  };
 }
 
 /** The boot unit is installed unless the stack asks for no persistence at all. */
 export function bootUnitWanted(persistence: Persistence): boolean {
   return persistence !== "none";
-}
-
-/**
- * A concern's side of the boot unit, for its create/update and delete scripts (they need
- * managedFileFunctions): `write` puts the fragment, `drop` removes it (and the fragment directory,
- * if this concern made it and it is empty); with the boot unit not wanted, `write` removes a fragment
- * an earlier version wrote.
- */
-export function bootFragmentCommands(fragment: ManagedFile, wanted: boolean): { readonly write: string[]; readonly drop: string[] } {
-  const owner = `boot-${fragment.path.slice(BOOT_FRAGMENT_DIR.length + 1).replace(/\.sh$/, "")}`;
-  const drop = dropFileCommands(fragment, owner);
-  if (!wanted) {
-    return { write: dropStaleFileCommands(fragment, owner), drop };
-  }
-  const write = putFileCommands(fragment, owner).flatMap((line) =>
-    line.startsWith("put_file") ? ["# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \\ act when it runs at boot", line] : [line],
-  );
-  return { write, drop };
 }

@@ -16,7 +16,8 @@ const RELEASE = "/run/ovltest-release";
 test("every create and delete takes the host lock", () => {
   const scripts: HostScript[] = [promisc, renderVlanSubinterface({ subinterface: host1Vlan10, persistence: "network-scripts", boot: true })];
   for (const text of scripts.flatMap((script) => [script.create, script.delete])) {
-    assert.ok(text.includes(`\nHOST_LOCK='${HOST_LOCK_FILE}'\nHOST_LOCK_WAIT=${HOST_LOCK_WAIT_SECONDS}\n`), text.split("\n")[1]);
+    assert.ok(text.includes(`\nHOST_LOCK='${HOST_LOCK_FILE}'\n`), text.split("\n")[1]);
+    assert.ok(text.includes(`\nHOST_LOCK_WAIT='${HOST_LOCK_WAIT_SECONDS}'\n`), text.split("\n")[1]);
     assert.match(text, /^lock_host$/m, text.split("\n")[1]);
   }
   assert.equal(HOST_LOCK_FILE, "/run/macvlan-overlay.lock");
@@ -67,7 +68,11 @@ test("a script that does not get the lock in time fails, says why, and changes n
     trunkWithVethVlans(box, []);
     const before = box.snapshot();
     const release = await holdLock(box);
-    const waitOne = (text: string) => text.replace(`\nHOST_LOCK_WAIT=${HOST_LOCK_WAIT_SECONDS}\n`, "\nHOST_LOCK_WAIT=1\n");
+    const waitOne = (text: string) => {
+      const shorter = text.replace(`\nHOST_LOCK_WAIT='${HOST_LOCK_WAIT_SECONDS}'\n`, "\nHOST_LOCK_WAIT='1'\n");
+      assert.notEqual(shorter, text, "the header sets HOST_LOCK_WAIT");
+      return shorter;
+    };
     for (const text of [promisc.create, promisc.delete]) {
       const result = box.run(waitOne(text));
       assert.equal(result.stderr, `error: waited 1 s for ${HOST_LOCK_FILE}: another macvlan-overlay script on this host still holds it (fuser -v ${HOST_LOCK_FILE} names it); nothing was changed\n`);

@@ -4,18 +4,24 @@
 // The shim is entirely ours: create makes it (never adopts a link of that name), an update converges
 // its parent, address and routes, delete removes the link and, with it, its address and routes.
 
-import { bootFragment, bootFragmentCommands } from "./bootUnit";
-import { managedFileFunctions } from "./managedFile";
+import { bootFragment, bootFragmentPath, dropFragment, dropStaleFragment, writeFragment } from "./bootUnit";
+import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
-  holdHostLock,
+  BEGIN_TRANSACTION,
+  COMMIT,
+  DELETE_NOTE,
+  FAIL,
+  FORGET,
+  HOLD_HOST_LOCK,
   type HostScript,
-  joinScript,
-  prelude,
+  KEEPS_NO_JOURNAL,
+  RECORD,
+  RECORDED,
+  RELEASE_STATE_DIR,
+  SAY,
   shellQuote,
   STATE_DIR,
-  stateFile,
-  stateFunctions,
-  transactionTrap,
+  UNDO_PUSH,
 } from "./shell";
 
 export interface HostShimScriptArgs {
@@ -48,33 +54,30 @@ export function shimDeviceOfRecord(record: string): string | undefined {
   return device === "" ? undefined : device;
 }
 
-function common(device: string, title: string): string[] {
-  return [
-    ...prelude(title),
-    `SHIM=${shellQuote(device)}`,
-    `BEFORE=${stateFile(`${RECORD_PREFIX}${device}${RECORD_SUFFIX}`)}`,
-    ...stateFunctions(),
-    ...managedFileFunctions(),
-    "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
-  ];
+const LINK_EXISTS = shellFunction("link_exists", ["link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }"]);
+const SHIM_PARENT = shellFunction("shim_parent", ["shim_parent() { ip -o link show dev \"$SHIM\" | sed -n 's/^[0-9]*: [^@:]*@\\([^:]*\\):.*/\\1/p'; }"]);
+const SHIM_IS_MACVLAN = shellFunction("shim_is_macvlan", ["shim_is_macvlan() { ip -d -o link show dev \"$SHIM\" | grep -q ' macvlan mode bridge '; }"]);
+const DELETE_SHIM = shellFunction("delete_shim", ["delete_shim() { if link_exists \"$SHIM\"; then ip link del dev \"$SHIM\"; fi; }"], { calls: [LINK_EXISTS] });
+const MAKE_SHIM = shellFunction(
+  "make_shim",
+  ["make_shim() {", "  ip link add link \"$PARENT\" name \"$SHIM\" type macvlan mode bridge", "  undo_push delete_shim", "}"],
+  { calls: [UNDO_PUSH, DELETE_SHIM] },
+);
+
+/** Derived from the header, the same for every shim: its record. */
+const RECORD_NAME = `BEFORE="$STATE_DIR/${RECORD_PREFIX}$SHIM${RECORD_SUFFIX}"`;
+
+function fragmentPath(device: string): string {
+  return bootFragmentPath(25, `shim-${device}`);
 }
 
-function renderConverge(args: HostShimScriptArgs, action: "create or update"): string {
+function renderConverge(args: HostShimScriptArgs): string {
   const { parent, address } = args;
   const routes = [...new Set(args.containerIps ?? [])].sort();
-  return joinScript([
-    ...common(args.device, `host shim ${args.device} on ${parent} (${action})`),
-    ...transactionTrap(),
-    `PARENT=${shellQuote(parent)}`,
-    `ADDRESS=${shellQuote(`${address}/32`)}`,
-    `ROUTES=${shellQuote(routes.join(" "))}`,
-    "shim_parent() { ip -o link show dev \"$SHIM\" | sed -n 's/^[0-9]*: [^@:]*@\\([^:]*\\):.*/\\1/p'; }",
-    "shim_is_macvlan() { ip -d -o link show dev \"$SHIM\" | grep -q ' macvlan mode bridge '; }",
-    "make_shim() {",
-    "  ip link add link \"$PARENT\" name \"$SHIM\" type macvlan mode bridge",
-    "  undo_push delete_shim",
-    "}",
-    "delete_shim() { if link_exists \"$SHIM\"; then ip link del dev \"$SHIM\"; fi; }",
+  const boot = args.boot === true;
+  const body = steps(
+    RECORD_NAME,
+    BEGIN_TRANSACTION,
     "# Preflight: nothing changes on the host until these pass.",
     "link_exists \"$PARENT\" || fail \"$SHIM: parent interface $PARENT does not exist\"",
     "if link_exists \"$SHIM\" && ! recorded \"$BEFORE\" link=absent; then",
@@ -134,9 +137,24 @@ function renderConverge(args: HostShimScriptArgs, action: "create or update"): s
     "    say \"$SHIM: route to $ip added\"",
     "  fi",
     "done",
-    ...bootFragmentCommands(hostShimBootFragment(args), args.boot === true).write,
+    boot ? writeFragment("FRAGMENT_TEXT") : dropStaleFragment(),
     "commit",
-  ]);
+    { lines: [], uses: [LINK_EXISTS, FAIL, RECORDED, RECORD, SAY, MAKE_SHIM, SHIM_PARENT, SHIM_IS_MACVLAN, UNDO_PUSH, COMMIT] },
+  );
+  return buildScript({
+    title: "host shim (create or update)",
+    values: [
+      ["SHIM", args.device],
+      ["PARENT", parent],
+      ["ADDRESS", `${address}/32`],
+      ["ROUTES", routes.join(" ")],
+      ["FRAGMENT", fragmentPath(args.device)],
+      ...(boot ? [["FRAGMENT_TEXT", hostShimBootFragment(args).content] as const] : []),
+      ["STATE_DIR", STATE_DIR],
+    ],
+    uses: body.uses,
+    body: body.lines,
+  });
 }
 
 /** The shim's boot fragment (25: after the VLAN links it sits on, before the router's rules). */
@@ -149,10 +167,9 @@ export function hostShimBootFragment(args: HostShimScriptArgs) {
  * so a cleanup without state can render it.
  */
 export function renderHostShimDelete(device: string): string {
-  const fragment = hostShimBootFragment({ device, parent: "", address: "" });
-  return joinScript([
-    ...common(device, `host shim ${device} (delete)`),
-    ...holdHostLock(),
+  const body = steps(
+    RECORD_NAME,
+    HOLD_HOST_LOCK,
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$SHIM: no record of a create, left as it is\"",
     "elif ! recorded \"$BEFORE\" link=absent; then",
@@ -163,16 +180,25 @@ export function renderHostShimDelete(device: string): string {
     "else",
     "  say \"$SHIM: already gone\"",
     "fi",
-    ...bootFragmentCommands(fragment, true).drop,
+    dropFragment(),
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
     "release_state_dir",
-  ]);
+    { lines: [], uses: [SAY, RECORDED, LINK_EXISTS, FORGET, RELEASE_STATE_DIR] },
+  );
+  return buildScript({
+    title: "host shim (delete)",
+    comments: [DELETE_NOTE],
+    values: [["SHIM", device], ["FRAGMENT", fragmentPath(device)], ["STATE_DIR", STATE_DIR]],
+    uses: body.uses,
+    body: body.lines,
+    replacing: KEEPS_NO_JOURNAL,
+  });
 }
 
 export function renderHostShim(args: HostShimScriptArgs): HostScript {
-  return { create: renderConverge(args, "create or update"), delete: renderHostShimDelete(args.device) };
+  return { create: renderConverge(args), delete: renderHostShimDelete(args.device) };
 }
 
 /**

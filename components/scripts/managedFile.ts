@@ -3,7 +3,8 @@
 // every resource that writes into it (each under its own record name, so parallel creates never share
 // a record) and removed by whichever delete leaves it empty.
 
-import { shellQuote, stateFile } from "./shell";
+import { functionClosure, type ScriptStep, shellFunction } from "./scriptBuilder";
+import { FAIL, FORGET, JOURNAL_FILE, RECORD, RECORDED, RELEASE_STATE_DIR, SAY, shellQuote, STATE_DIR, UNDO_PUSH } from "./shell";
 
 /** First line of every file this project writes; the proof that a file is ours to change or remove. */
 export const MANAGED_MARKER = "# Managed by macvlan-overlay; removed by pulumi destroy.";
@@ -14,151 +15,171 @@ export interface ManagedFile {
   readonly content: string;
 }
 
-/** The parent directory of an absolute path ("/etc/sysctl.d/x.conf" → "/etc/sysctl.d"). */
-export function parentDirectory(path: string): string {
-  const cut = path.lastIndexOf("/");
-  return cut <= 0 ? "/" : path.slice(0, cut);
-}
-
 /** Start of the names of every resource's record saying that a create of ours made `dir`. */
 export function createdDirRecordPrefix(dir: string): string {
   return `created-dir${dir.replace(/\//g, "_")}@`;
 }
 
-/** The one record per directory that versions before per-resource records shared (adopted, then removed). */
-export function legacyDirRecord(dir: string): string {
-  return `created-dir${dir.replace(/\//g, "_")}`;
-}
-
-/** Name of `owner`'s record (e.g. "vlan-ens33.10") saying which directories a create made for `dir`. */
+/**
+ * Name of `owner`'s record (e.g. "vlan-ens33.10") saying which directories a create made for `dir`
+ * (`dir_record` renders it on the host). Versions before per-resource records shared one record per
+ * directory, this name without "@<owner>": adopted, then removed.
+ */
 export function createdDirRecord(dir: string, owner: string): string {
   return `${createdDirRecordPrefix(dir)}${owner}`;
 }
 
-/** Shell functions: is_ours, put_file, drop_file, ensure_dir, release_dir (needs stateFunctions); changes are journalled. */
-export function managedFileFunctions(): string[] {
-  return [
-    `MARKER=${shellQuote(MANAGED_MARKER)}`,
-    "is_ours() {",
-    "  [ -f \"$1\" ] || return 1",
-    "  first_line=",
-    "  IFS= read -r first_line <\"$1\" || true",
-    "  [ \"$first_line\" = \"$MARKER\" ]",
-    "}",
+/** The marker line as a header value. */
+const MARKER_VALUE: readonly [string, string] = ["MARKER", MANAGED_MARKER];
+
+/** `is_ours FILE`: FILE exists and starts with the marker line. */
+export const IS_OURS = shellFunction(
+  "is_ours",
+  ["is_ours() {", "  first_line=", "  [ -f \"$1\" ] && { IFS= read -r first_line <\"$1\" || :; } && [ \"$first_line\" = \"$MARKER\" ]", "}"],
+  { values: [MARKER_VALUE] },
+);
+/** `refuse_foreign FILE`: fails when FILE exists and is not ours. */
+const REFUSE_FOREIGN = shellFunction(
+  "refuse_foreign",
+  [
     "refuse_foreign() {",
-    "  if [ -e \"$1\" ] && ! is_ours \"$1\"; then",
-    "    fail \"$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it\"",
-    "  fi",
+    "  [ ! -e \"$1\" ] || is_ours \"$1\" || fail \"$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it\"",
     "}",
-    "put_file() {",
-    "  refuse_foreign \"$1\"",
-    "  if [ -f \"$1\" ] && [ \"$(cat \"$1\"; printf x)\" = \"$2\"x ]; then",
-    "    say \"$1: unchanged\"",
-    "    return 0",
-    "  fi",
-    "  put_state=written",
-    "  [ -f \"$1\" ] && put_state='rewritten (content differed)'",
-    "  journal_file \"$1\"",
-    "  put_tmp=\"$(dirname \"$1\")/.$(basename \"$1\").macvlan-overlay.tmp.$$\"",
-    "  printf '%s' \"$2\" >\"$put_tmp\"",
-    "  mv -f \"$put_tmp\" \"$1\"",
-    "  say \"$1: $put_state\"",
-    "}",
+  ],
+  { calls: [IS_OURS, FAIL] },
+);
+/** `drop_file FILE`: removes FILE if it is ours, saying what it found. */
+export const DROP_FILE = shellFunction(
+  "drop_file",
+  [
     "drop_file() {",
-    "  if [ ! -e \"$1\" ]; then",
-    "    say \"$1: already absent\"",
-    "  elif is_ours \"$1\"; then",
-    "    journal_file \"$1\"",
-    "    rm -f \"$1\"",
-    "    say \"$1: removed\"",
-    "  else",
-    "    say \"$1: not ours (no marker line), left in place\"",
-    "  fi",
+    "  if [ ! -e \"$1\" ]; then say \"$1: already absent\"",
+    "  elif is_ours \"$1\"; then journal_file \"$1\"; rm -f \"$1\"; say \"$1: removed\"",
+    "  else say \"$1: not ours (no marker line), left in place\"; fi",
     "}",
-    "# A file of ours that this version no longer writes: removed quietly if present.",
-    "drop_stale_file() {",
-    "  is_ours \"$1\" || return 0",
-    "  journal_file \"$1\"",
-    "  rm -f \"$1\"",
-    "  say \"$1: removed (no longer wanted)\"",
-    "}",
-    "# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;",
-    "# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.",
+  ],
+  { calls: [IS_OURS, JOURNAL_FILE, SAY] },
+);
+/** `drop_stale_file FILE`: a file of ours this version no longer writes, removed quietly if present. */
+const DROP_STALE_FILE = shellFunction(
+  "drop_stale_file",
+  ["drop_stale_file() { ! is_ours \"$1\" || { journal_file \"$1\"; rm -f \"$1\"; say \"$1: removed (no longer wanted)\"; }; }"],
+  { calls: [IS_OURS, JOURNAL_FILE, SAY] },
+);
+/** `dir_record DIR OWNER`: the path of OWNER's record of the directories a create made for DIR (createdDirRecord). */
+const DIR_RECORD = shellFunction("dir_record", ["dir_record() { printf '%s/created-dir%s@%s' \"$STATE_DIR\" \"$(printf '%s' \"$1\" | tr / _)\" \"$2\"; }"], {
+  values: [["STATE_DIR", STATE_DIR]],
+});
+/** `remove_made_dirs DIR TOP`: removes DIR and its parents up to TOP while they are empty. */
+const REMOVE_MADE_DIRS = shellFunction("remove_made_dirs", [
+  "remove_made_dirs() {",
+  "  made_dir=$1",
+  "  while [ -d \"$made_dir\" ] && rmdir \"$made_dir\" 2>/dev/null && [ \"$made_dir\" != \"$2\" ]; do made_dir=$(dirname \"$made_dir\"); done",
+  "}",
+]);
+/**
+ * `ensure_dir DIR OWNER`: makes DIR if missing and records the topmost directory it made; a directory
+ * another resource of ours made (its record, or the one shared record of versions before per-resource
+ * records) is recorded as OWNER's too.
+ */
+export const ENSURE_DIR = shellFunction(
+  "ensure_dir",
+  [
     "ensure_dir() {",
+    "  dir_made=$(dir_record \"$1\" \"$2\")",
     "  if [ -d \"$1\" ]; then",
-    "    [ ! -f \"$2\" ] || return 0",
-    "    # ${3%@}: the one shared record of versions before per-resource records.",
-    "    for other_record in \"$STATE_DIR\"/\"$3\"* \"$STATE_DIR\"/\"${3%@}\"; do",
+    "    [ ! -f \"$dir_made\" ] || return 0",
+    "    for other_record in \"${dir_made%@*}\"@* \"${dir_made%@*}\"; do",
     "      [ -f \"$other_record\" ] || continue",
     "      top_dir=",
-    "      IFS= read -r top_dir <\"$other_record\" || true",
-    "      [ -z \"$top_dir\" ] || record \"$2\" \"$top_dir\"",
+    "      IFS= read -r top_dir <\"$other_record\" || :",
+    "      [ -z \"$top_dir\" ] || record \"$dir_made\" \"$top_dir\"",
     "      return 0",
     "    done",
     "    return 0",
     "  fi",
     "  top_dir=$1",
     "  while [ ! -d \"$(dirname \"$top_dir\")\" ]; do top_dir=$(dirname \"$top_dir\"); done",
-    "  record \"$2\" \"$top_dir\"",
+    "  record \"$dir_made\" \"$top_dir\"",
     "  mkdir -p \"$1\"",
     "  undo_push remove_made_dirs \"$1\" \"$top_dir\"",
     "  say \"$1: directory created\"",
     "}",
-    "# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.",
-    "remove_made_dirs() {",
-    "  made_dir=$1",
-    "  while [ -d \"$made_dir\" ] && rmdir \"$made_dir\" 2>/dev/null; do",
-    "    [ \"$made_dir\" != \"$2\" ] || break",
-    "    made_dir=$(dirname \"$made_dir\")",
-    "  done",
+  ],
+  { calls: [DIR_RECORD, RECORD, REMOVE_MADE_DIRS, UNDO_PUSH, SAY] },
+);
+/** `put_file FILE TEXT OWNER`: ensure_dir for FILE's directory, then writes FILE (never someone else's) when its content differs (journalled). */
+const PUT_FILE = shellFunction(
+  "put_file",
+  [
+    "put_file() {",
+    "  ensure_dir \"${1%/*}\" \"$3\"",
+    "  refuse_foreign \"$1\"",
+    "  if [ -f \"$1\" ] && [ \"$(cat \"$1\"; printf x)\" = \"$2\"x ]; then say \"$1: unchanged\"; return 0; fi",
+    "  put_state=written",
+    "  [ ! -f \"$1\" ] || put_state='rewritten (content differed)'",
+    "  journal_file \"$1\"",
+    "  put_tmp=\"${1%/*}/.${1##*/}.macvlan-overlay.tmp.$$\"",
+    "  printf '%s' \"$2\" >\"$put_tmp\"",
+    "  mv -f \"$put_tmp\" \"$1\"",
+    "  say \"$1: $put_state\"",
     "}",
-    "# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.",
+  ],
+  { calls: [ENSURE_DIR, REFUSE_FOREIGN, SAY, JOURNAL_FILE] },
+);
+/** `release_dir DIR OWNER`: removes DIR if it is empty and OWNER's create made it; forgets the record. */
+export const RELEASE_DIR = shellFunction(
+  "release_dir",
+  [
     "release_dir() {",
-    "  [ -f \"$2\" ] || return 0",
+    "  dir_made=$(dir_record \"$1\" \"$2\")",
+    "  [ -f \"$dir_made\" ] || return 0",
     "  top_dir=",
-    "  IFS= read -r top_dir <\"$2\" || true",
-    "  if [ ! -d \"$1\" ]; then",
-    "    :",
-    "  elif [ -n \"$(ls -A \"$1\")\" ]; then",
+    "  IFS= read -r top_dir <\"$dir_made\" || :",
+    "  if [ -d \"$1\" ] && [ -n \"$(ls -A \"$1\")\" ]; then",
     "    say \"$1: still in use, left in place\"",
-    "  else",
+    "  elif [ -d \"$1\" ]; then",
     "    remove_made_dirs \"$1\" \"${top_dir:-$1}\"",
     "    say \"$1: directory removed (create made it)\"",
-    "    [ ! -f \"$3\" ] || forget \"$3\"",
+    "    [ ! -f \"${dir_made%@*}\" ] || forget \"${dir_made%@*}\"",
     "  fi",
-    "  forget \"$2\"",
+    "  forget \"$dir_made\"",
     "}",
-  ];
+  ],
+  { calls: [DIR_RECORD, REMOVE_MADE_DIRS, SAY, FORGET] },
+);
+
+/** The file functions as plain lines (with MARKER, without what stateFunctions() has), for a script written around prelude(). */
+export function managedFileFunctions(): string[] {
+  const state = new Set(functionClosure([RECORD, RECORDED, FORGET, RELEASE_STATE_DIR]).map((fn) => fn.name));
+  const own = functionClosure([PUT_FILE, DROP_FILE, DROP_STALE_FILE, ENSURE_DIR, RELEASE_DIR]).filter((fn) => !state.has(fn.name));
+  return [`MARKER=${shellQuote(MANAGED_MARKER)}`, ...own.filter((fn) => fn.name !== "say" && fn.name !== "fail").flatMap((fn) => fn.text)];
 }
 
-/** Create-side preflight: fail, before anything changes, when a file of that name is not ours. */
-export function refuseForeignCommands(file: ManagedFile): string[] {
-  return [`refuse_foreign ${shellQuote(file.path)}`];
+/** The directory of a file held in header variable `pathVariable` ("${FILE%/*}"). */
+function directoryOf(pathVariable: string): string {
+  return `"\${${pathVariable}%/*}"`;
 }
 
-/** Create side: make the directory if needed (recorded for `owner`), then write the file if its content differs. */
-export function putFileCommands(file: ManagedFile, owner: string): string[] {
-  const dir = parentDirectory(file.path);
-  return [
-    `ensure_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))} ${shellQuote(createdDirRecordPrefix(dir))}`,
-    `put_file ${shellQuote(file.path)} ${shellQuote(file.content)}`,
-  ];
+/** Create-side preflight: fail, before anything changes, when the file named by `pathVariable` is not ours. */
+export function refuseForeign(pathVariable: string): ScriptStep {
+  return { lines: [`refuse_foreign "$${pathVariable}"`], uses: [REFUSE_FOREIGN] };
 }
 
-/** Update side: remove a file of ours this version no longer writes, then the directory it made for it, once empty. */
-export function dropStaleFileCommands(file: ManagedFile, owner: string): string[] {
-  const dir = parentDirectory(file.path);
-  return [
-    `drop_stale_file ${shellQuote(file.path)}`,
-    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))} ${stateFile(legacyDirRecord(dir))}`,
-  ];
+/** Create side: make the file's directory if needed (recorded for `owner`, a shell word), then write it if its content differs. */
+export function putFile(pathVariable: string, textVariable: string, owner: string): ScriptStep {
+  return {
+    lines: [`put_file "$${pathVariable}" "$${textVariable}" ${owner}`],
+    uses: [PUT_FILE],
+  };
+}
+
+/** Update side: remove a file of ours this version no longer writes, then the directory `owner` made for it, once empty. */
+export function dropStaleFile(pathVariable: string, owner: string): ScriptStep {
+  return { lines: [`drop_stale_file "$${pathVariable}"`, `release_dir ${directoryOf(pathVariable)} ${owner}`], uses: [DROP_STALE_FILE, RELEASE_DIR] };
 }
 
 /** Delete side: remove the file if it is ours, then any directory `owner`'s create made for it, once empty. */
-export function dropFileCommands(file: ManagedFile, owner: string): string[] {
-  const dir = parentDirectory(file.path);
-  return [
-    `drop_file ${shellQuote(file.path)}`,
-    `release_dir ${shellQuote(dir)} ${stateFile(createdDirRecord(dir, owner))} ${stateFile(legacyDirRecord(dir))}`,
-  ];
+export function dropFile(pathVariable: string, owner: string): ScriptStep {
+  return { lines: [`drop_file "$${pathVariable}"`, `release_dir ${directoryOf(pathVariable)} ${owner}`], uses: [DROP_FILE, RELEASE_DIR] };
 }

@@ -2,20 +2,25 @@
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
-import { bootFragment, bootFragmentCommands } from "./bootUnit";
-import { routerPreflightLines } from "./routerPreflight";
-import { dropFileCommands, managedFileFunctions, putFileCommands, refuseForeignCommands } from "./managedFile";
+import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { firewalldCommandsValue, ROUTER_PREFLIGHT } from "./routerPreflight";
+import { dropFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
+import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
-  holdHostLock,
+  BEGIN_TRANSACTION,
+  COMMIT,
+  DELETE_NOTE,
+  FORGET,
+  HOLD_HOST_LOCK,
   type HostScript,
-  joinScript,
-  prelude,
+  KEEPS_NO_JOURNAL,
+  RECORD,
+  RELEASE_STATE_DIR,
+  SAY,
   shellQuote,
   STATE_DIR,
-  stateFile,
-  stateFunctions,
-  transactionTrap,
+  UNDO_PUSH,
 } from "./shell";
 
 /** The comment on every rule this project adds. */
@@ -74,43 +79,41 @@ export function listedRule(rule: RouterRule): string {
   return `-A ${rule.chain} ${rule.spec.join(" ")}`;
 }
 
-/** The chains our rules live in, per table. */
-const RULE_CHAINS: ReadonlyArray<readonly [RouterRule["table"], RouterRule["chain"]]> = [
-  ["nat", "POSTROUTING"],
-  ["filter", "FORWARD"],
-];
-
 /** The record of ip_forward before the first create: one line, `ip_forward=<value>`. */
 export const NAT_ROUTER_STATE_FILE = `${STATE_DIR}/nat-router.before`;
-const STATE_NAME = "nat-router.before";
 /** Who owns the router's records of directories it made. */
 const RECORD_OWNER = "nat-router";
 
-function ruleArguments(rule: RouterRule): string {
-  return [rule.table, rule.chain, ...rule.spec].map(shellQuote).join(" ");
+/**
+ * Each table's wanted rules as `iptables -S` lines, one header value per table. routerRules lists every
+ * nat rule before the filter rules, so adding table by table keeps its order.
+ */
+function ruleValues(rules: readonly RouterRule[]): Array<readonly [string, string]> {
+  const of = (table: RouterRule["table"]) => rules.filter((rule) => rule.table === table).map(listedRule).join("\n");
+  return [
+    ["NAT_RULES", of("nat")],
+    ["FILTER_RULES", of("filter")],
+  ];
 }
 
-function common(action: "create or update" | "delete" | "boot", boot: boolean): string[] {
-  return [
-    ...prelude(`NAT router between the VLANs (${action})`, [
-      boot
-        ? "Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part); ip_forward by sysctl.d."
-        : "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
-    ]),
-    `BEFORE=${stateFile(STATE_NAME)}`,
-    ...stateFunctions(),
-    ...managedFileFunctions(),
-    "ip_forward() { cat /proc/sys/net/ipv4/ip_forward; }",
-    "# sysctl where it works; otherwise /proc directly (minimal images lack procps).",
-    "set_ip_forward() {",
-    "  if command -v sysctl >/dev/null 2>&1 && sysctl -w \"net.ipv4.ip_forward=$1\" >/dev/null 2>&1; then",
-    "    return 0",
-    "  fi",
-    "  printf '%s\\n' \"$1\" >/proc/sys/net/ipv4/ip_forward",
-    "}",
-    "# remove_ours_except TABLE CHAIN WANTED: removes every rule of ours (tagged) not in WANTED (iptables -S lines).",
+const TAGGED = shellQuote(`--comment ${RULE_COMMENT} `);
+
+const IP_FORWARD = shellFunction("ip_forward", ["ip_forward() { cat /proc/sys/net/ipv4/ip_forward; }"]);
+/** sysctl where it works; otherwise /proc directly (minimal images lack procps). */
+const SET_IP_FORWARD = shellFunction("set_ip_forward", [
+  "set_ip_forward() {",
+  "  if command -v sysctl >/dev/null 2>&1 && sysctl -w \"net.ipv4.ip_forward=$1\" >/dev/null 2>&1; then",
+  "    return 0",
+  "  fi",
+  "  printf '%s\\n' \"$1\" >/proc/sys/net/ipv4/ip_forward",
+  "}",
+]);
+/** `remove_ours_except TABLE CHAIN WANTED`: removes every rule of ours (tagged) not in WANTED (iptables -S lines). */
+const REMOVE_OURS_EXCEPT = shellFunction(
+  "remove_ours_except",
+  [
     "remove_ours_except() {",
-    "  ours=$(iptables -w -t \"$1\" -S \"$2\" | grep -F -e " + shellQuote(`--comment ${RULE_COMMENT} `) + " || true)",
+    `  ours=$(iptables -w -t "$1" -S "$2" | grep -F -e ${TAGGED} || true)`,
     "  rule_table=$1",
     "  wanted=$3",
     "  while IFS= read -r listed; do",
@@ -130,81 +133,50 @@ function common(action: "create or update" | "delete" | "boot", boot: boolean): 
     "$ours",
     "EOF",
     "}",
-  ];
-}
-
-/** Each of our chains' wanted rules as `iptables -S` lines, one shell word per chain. */
-function wantedListing(rules: readonly RouterRule[], table: RouterRule["table"], chain: RouterRule["chain"]): string {
-  return shellQuote(rules.filter((rule) => rule.table === table && rule.chain === chain).map(listedRule).join("\n"));
-}
-
-/**
- * Create and update: the same convergence. Adds the wanted rules that are missing, then removes the
- * rules of ours no longer wanted (so forwarding never stops in between), writes the sysctl file and
- * sets ip_forward to 1; it never lowers ip_forward. Every change is journalled.
- */
-function renderConverge(args: NatRouterScriptArgs, action: "create or update"): string {
-  return converge(args, action, bootFragmentCommands(routerBootFragment(args), args.boot === true).write);
-}
-
-/** The boot fragment: the converge part alone, run by the boot unit last (30: after the links its rules name). */
-export function routerBootFragment(args: NatRouterScriptArgs) {
-  return bootFragment(30, "router", converge(args, "boot"));
-}
-
-function converge(args: NatRouterScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
-  const rules = routerRules(args);
-  const sysctlFile = ipForwardSysctlFile();
-  return joinScript([
-    ...common(action, args.boot === true),
-    ...transactionTrap(),
+  ],
+  { calls: [UNDO_PUSH, SAY] },
+);
+/** `add_rule TABLE RULE`: RULE (an iptables -S line) inserted after our own rules, ahead of the chain's others, unless it is there. */
+const ADD_RULE = shellFunction(
+  "add_rule",
+  [
     "add_rule() {",
     "  rule_table=$1",
+    "  set -f",
+    "  # shellcheck disable=SC2086 # our rules are plain words",
+    "  set -- $2",
+    "  set +f",
     "  rule_chain=$2",
     "  shift 2",
     "  if iptables -w -t \"$rule_table\" -C \"$rule_chain\" \"$@\" 2>/dev/null; then",
     "    say \"iptables: exists: -t $rule_table -A $rule_chain $*\"",
     "  else",
-    "    # Inserted after our own rules, ahead of the chain's others: a final REJECT cannot shadow them.",
-    "    rule_position=$(( $(iptables -w -t \"$rule_table\" -S \"$rule_chain\" | grep -c -F -e " + shellQuote(`--comment ${RULE_COMMENT} `) + " || true) + 1 ))",
+    "    # After our own rules, ahead of the chain's others: a final REJECT cannot shadow them.",
+    `    rule_position=$(( $(iptables -w -t "$rule_table" -S "$rule_chain" | grep -c -F -e ${TAGGED} || true) + 1 ))`,
     "    undo_push iptables -w -t \"$rule_table\" -D \"$rule_chain\" \"$@\"",
     "    iptables -w -t \"$rule_table\" -I \"$rule_chain\" \"$rule_position\" \"$@\"",
     "    say \"iptables: added: -t $rule_table -A $rule_chain $*\"",
     "  fi",
     "}",
-    "# Preflight: nothing changes on the host until this passes.",
-    ...routerPreflightLines(args.interfaces, args.masquerade),
-    ...refuseForeignCommands(sysctlFile),
-    "found_forward=$(ip_forward)",
-    "if [ ! -f \"$BEFORE\" ]; then",
-    "  record \"$BEFORE\" \"ip_forward=$found_forward\"",
-    "  say \"ip_forward: recorded previous value $found_forward\"",
-    "fi",
-    ...putFileCommands(sysctlFile, RECORD_OWNER),
-    "if [ \"$found_forward\" = 1 ]; then",
-    "  say \"ip_forward: already 1\"",
-    "else",
-    "  undo_push set_ip_forward \"$found_forward\"",
-    "  set_ip_forward 1",
-    "  say \"ip_forward: 1 (was $found_forward)\"",
-    "fi",
-    ...rules.map((rule) => `add_rule ${ruleArguments(rule)}`),
-    ...RULE_CHAINS.map(
-      ([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ${wantedListing(rules, table, chain)}`,
-    ),
-    ...bootLines,
-    "commit",
-  ]);
-}
-
-export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
-  const rules = routerRules(args);
-  const sysctlFile = ipForwardSysctlFile();
-  const remove = [
-    ...common("delete", args.boot === true),
-    ...holdHostLock(),
+  ],
+  { calls: [UNDO_PUSH, SAY] },
+);
+/** `add_rules TABLE RULES`: add_rule for each line of RULES, in order. */
+const ADD_RULES = shellFunction(
+  "add_rules",
+  ["add_rules() {", "  while IFS= read -r rule_line; do", "    [ -z \"$rule_line\" ] || add_rule \"$1\" \"$rule_line\"", "  done <<EOF", "$2", "EOF", "}"],
+  { calls: [ADD_RULE] },
+);
+/** `delete_rule TABLE RULE`: removes RULE (an iptables -S line), however often it is there. */
+const DELETE_RULE = shellFunction(
+  "delete_rule",
+  [
     "delete_rule() {",
     "  rule_table=$1",
+    "  set -f",
+    "  # shellcheck disable=SC2086 # our rules are plain words",
+    "  set -- $2",
+    "  set +f",
     "  rule_chain=$2",
     "  shift 2",
     "  rule_state='already absent'",
@@ -214,11 +186,107 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "  done",
     "  say \"iptables: $rule_state: -t $rule_table -A $rule_chain $*\"",
     "}",
-    ...[...rules].reverse().map((rule) => `delete_rule ${ruleArguments(rule)}`),
+  ],
+  { calls: [SAY] },
+);
+/** `delete_rules TABLE RULES`: delete_rule for each line of RULES, the last first. */
+const DELETE_RULES = shellFunction(
+  "delete_rules",
+  [
+    "delete_rules() {",
+    "  while IFS= read -r rule_line; do",
+    "    [ -z \"$rule_line\" ] || delete_rule \"$1\" \"$rule_line\"",
+    "  done <<EOF",
+    "$(printf '%s\\n' \"$2\" | sed -n '1!G;h;$p')",
+    "EOF",
+    "}",
+  ],
+  { calls: [DELETE_RULE] },
+);
+
+/** Derived from the header: the record. */
+const RECORD_NAME = "BEFORE=\"$STATE_DIR/nat-router.before\"";
+
+function comments(boot: boolean): string[] {
+  return [
+    boot
+      ? "Brought back at boot by macvlan-overlay.service, which runs this text; ip_forward by sysctl.d."
+      : "Not persisted across reboots: iptables rules are not saved in this version (ip_forward is, in sysctl.d).",
+  ];
+}
+
+const FRAGMENT_VALUE: readonly [string, string] = ["FRAGMENT", bootFragmentPath(30, "router")];
+
+/**
+ * Create and update: the same convergence. Adds the wanted rules that are missing, then removes the
+ * rules of ours no longer wanted (so forwarding never stops in between), writes the sysctl file and
+ * sets ip_forward to 1; it never lowers ip_forward. Every change is journalled. With the boot unit,
+ * the same text is the boot fragment (it writes itself there as it commits).
+ */
+function converge(args: NatRouterScriptArgs, title: string, fragment = false): string {
+  const sysctlFile = ipForwardSysctlFile();
+  const body = steps(
+    RECORD_NAME,
+    BEGIN_TRANSACTION,
+    "# Preflight: nothing changes on the host until this passes.",
+    ROUTER_PREFLIGHT,
+    refuseForeign("SYSCTL_FILE"),
+    "found_forward=$(ip_forward)",
+    "if [ ! -f \"$BEFORE\" ]; then",
+    "  record \"$BEFORE\" \"ip_forward=$found_forward\"",
+    "  say \"ip_forward: recorded previous value $found_forward\"",
+    "fi",
+    putFile("SYSCTL_FILE", "SYSCTL_TEXT", RECORD_OWNER),
+    "if [ \"$found_forward\" = 1 ]; then",
+    "  say \"ip_forward: already 1\"",
+    "else",
+    "  undo_push set_ip_forward \"$found_forward\"",
+    "  set_ip_forward 1",
+    "  say \"ip_forward: 1 (was $found_forward)\"",
+    "fi",
+    "add_rules nat \"$NAT_RULES\"",
+    "add_rules filter \"$FILTER_RULES\"",
+    "remove_ours_except nat POSTROUTING \"$NAT_RULES\"",
+    "remove_ours_except filter FORWARD \"$FILTER_RULES\"",
+    args.boot === true ? writeOwnFragment() : dropStaleFragment(),
+    "commit",
+    { lines: [], uses: [IP_FORWARD, RECORD, SAY, UNDO_PUSH, SET_IP_FORWARD, ADD_RULES, REMOVE_OURS_EXCEPT, COMMIT] },
+  );
+  return buildScript({
+    fragment,
+    title,
+    comments: comments(args.boot === true),
+    values: [
+      ...ruleValues(routerRules(args)),
+      firewalldCommandsValue(args.interfaces, args.masquerade),
+      ["SYSCTL_FILE", sysctlFile.path],
+      ["SYSCTL_TEXT", sysctlFile.content],
+      FRAGMENT_VALUE,
+      ["STATE_DIR", STATE_DIR],
+    ],
+    uses: body.uses,
+    body: body.lines,
+  });
+}
+
+/** The boot fragment: the converge, run by the boot unit last (30: after the links its rules name); its create runs the same text. */
+export function routerBootFragment(args: NatRouterScriptArgs): ManagedFile {
+  return bootFragment(30, "router", converge(args, "NAT router between the VLANs (create, update, boot)", true));
+}
+
+export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
+  const boot = args.boot === true;
+  const title = "NAT router between the VLANs (create or update)";
+  const remove = steps(
+    RECORD_NAME,
+    HOLD_HOST_LOCK,
+    "delete_rules filter \"$FILTER_RULES\"",
+    "delete_rules nat \"$NAT_RULES\"",
     "# Rules of ours an earlier version added and a failed update may have left.",
-    ...RULE_CHAINS.map(([table, chain]) => `remove_ours_except ${shellQuote(table)} ${shellQuote(chain)} ''`),
-    ...dropFileCommands(sysctlFile, RECORD_OWNER),
-    ...(args.boot === true ? bootFragmentCommands(routerBootFragment(args), true).drop : []),
+    "remove_ours_except nat POSTROUTING ''",
+    "remove_ours_except filter FORWARD ''",
+    dropFile("SYSCTL_FILE", RECORD_OWNER),
+    ...(boot ? [dropFragment()] : []),
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"ip_forward: no record of a create, left at $(ip_forward)\"",
     "else",
@@ -234,6 +302,17 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "  forget \"$BEFORE\"",
     "fi",
     "release_state_dir",
-  ];
-  return { create: renderConverge(args, "create or update"), delete: joinScript(remove) };
+    { lines: [], uses: [DELETE_RULES, REMOVE_OURS_EXCEPT, SAY, IP_FORWARD, SET_IP_FORWARD, FORGET, RELEASE_STATE_DIR] },
+  );
+  return {
+    create: boot ? createRunningFragment(title, routerBootFragment(args)) : converge(args, title),
+    delete: buildScript({
+      title: "NAT router between the VLANs (delete)",
+      comments: [DELETE_NOTE],
+      values: [...ruleValues(routerRules(args)), ["SYSCTL_FILE", ipForwardSysctlFile().path], ...(boot ? [FRAGMENT_VALUE] : []), ["STATE_DIR", STATE_DIR]],
+      uses: remove.uses,
+      body: remove.lines,
+      replacing: KEEPS_NO_JOURNAL,
+    }),
+  };
 }

@@ -2,19 +2,25 @@
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";
-import { bootFragment, bootFragmentCommands } from "./bootUnit";
-import { managedFileFunctions } from "./managedFile";
+import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import type { ManagedFile } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
+import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
-  holdHostLock,
+  BEGIN_TRANSACTION,
+  COMMIT,
+  DELETE_NOTE,
+  FAIL,
+  FORGET,
+  HOLD_HOST_LOCK,
   type HostScript,
-  joinScript,
-  prelude,
-  shellQuote,
+  KEEPS_NO_JOURNAL,
+  RECORD,
+  RECORDED,
+  RELEASE_STATE_DIR,
+  SAY,
   STATE_DIR,
-  stateFile,
-  stateFunctions,
-  transactionTrap,
+  UNDO_PUSH,
 } from "./shell";
 
 export interface PromiscuousModeScriptArgs {
@@ -26,50 +32,41 @@ export interface PromiscuousModeScriptArgs {
 
 /** The record of the flag before the first create: one line, `promisc=on` or `promisc=off`. */
 export function promiscuousStateFile(trunkInterface: string): string {
-  return `${STATE_DIR}/${promiscuousStateName(trunkInterface)}`;
+  return `${STATE_DIR}/promisc-${trunkInterface}.before`;
 }
 
-function promiscuousStateName(trunkInterface: string): string {
-  return `promisc-${trunkInterface}.before`;
+const PROMISC_STATE = shellFunction("promisc_state", [
+  "promisc_state() {",
+  "  if ip -o link show dev \"$IFACE\" | grep -q '[<,]PROMISC[,>]'; then echo on; else echo off; fi",
+  "}",
+]);
+
+/** Derived from the header, the same for every trunk: its record. */
+const RECORD_NAME = "BEFORE=\"$STATE_DIR/promisc-$IFACE.before\"";
+
+function comments(args: PromiscuousModeScriptArgs): string[] {
+  return args.boot === true
+    ? ["Brought back at boot by macvlan-overlay.service, which runs this text."]
+    : notPersistedComment(persistenceBackend(args.persistence), "promiscuous");
 }
 
-type Action = "create or update" | "delete" | "boot";
-
-function common(args: PromiscuousModeScriptArgs, action: Action): string[] {
-  const backend = persistenceBackend(args.persistence);
-  const boot = args.boot === true;
+function values(args: PromiscuousModeScriptArgs, withFragment: boolean): Array<readonly [string, string]> {
   return [
-    ...prelude(
-      `promiscuous mode on ${args.trunkInterface} (${action})`,
-      boot ? ["Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part)."] : notPersistedComment(backend, "promiscuous"),
-    ),
-    `IFACE=${shellQuote(args.trunkInterface)}`,
-    `BEFORE=${stateFile(promiscuousStateName(args.trunkInterface))}`,
-    ...stateFunctions(),
-    ...(action === "boot" ? [] : managedFileFunctions()),
-    "promisc_state() {",
-    "  if ip -o link show dev \"$IFACE\" | grep -q '[<,]PROMISC[,>]'; then echo on; else echo off; fi",
-    "}",
+    ["IFACE", args.trunkInterface],
+    ...(withFragment ? [["FRAGMENT", bootFragmentPath(10, `promisc-${args.trunkInterface}`)] as const] : []),
+    ["STATE_DIR", STATE_DIR],
   ];
 }
 
-/** The boot fragment: the converge part alone, run by the boot unit in name order (10: trunks first). */
-export function promiscuousBootFragment(args: PromiscuousModeScriptArgs) {
-  return bootFragment(10, `promisc-${args.trunkInterface}`, converge(args, "boot"));
-}
-
-/** Create and update: the flag on (journalled, so a run that fails turns it back off), then the boot fragment. */
-function renderConverge(args: PromiscuousModeScriptArgs, action: "create or update"): string {
-  const fragment = bootFragmentCommands(promiscuousBootFragment(args), args.boot === true);
-  return converge(args, action, fragment.write);
-}
-
-function converge(args: PromiscuousModeScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
-  const backend = persistenceBackend(args.persistence);
+/**
+ * Create and update: the flag on (journalled, so a run that fails turns it back off). With the boot
+ * unit, the same text is the boot fragment (it writes itself there as it commits).
+ */
+function converge(args: PromiscuousModeScriptArgs, title: string, fragment = false): string {
   const boot = args.boot === true;
-  return joinScript([
-    ...common(args, action),
-    ...transactionTrap(),
+  const body = steps(
+    RECORD_NAME,
+    BEGIN_TRANSACTION,
     "ip link show dev \"$IFACE\" >/dev/null 2>&1 || fail \"$IFACE: no such interface\"",
     "was=$(promisc_state)",
     "if [ ! -f \"$BEFORE\" ]; then",
@@ -83,16 +80,25 @@ function converge(args: PromiscuousModeScriptArgs, action: "create or update" | 
     "  ip link set dev \"$IFACE\" promisc on",
     "  say \"$IFACE: promisc on (was off)\"",
     "fi",
-    ...(backend.persists.promiscuous || boot ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
-    ...bootLines,
+    ...(persistenceBackend(args.persistence).persists.promiscuous || boot ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
+    boot ? writeOwnFragment() : dropStaleFragment(),
     "commit",
-  ]);
+    { lines: [], uses: [FAIL, PROMISC_STATE, RECORD, SAY, UNDO_PUSH, COMMIT] },
+  );
+  return buildScript({ fragment, title, comments: comments(args), values: values(args, true), uses: body.uses, body: body.lines });
+}
+
+/** The boot fragment: the converge, run by the boot unit in name order (10: trunks first); its create runs the same text. */
+export function promiscuousBootFragment(args: PromiscuousModeScriptArgs): ManagedFile {
+  return bootFragment(10, `promisc-${args.trunkInterface}`, converge(args, "promiscuous mode (create, update, boot)", true));
 }
 
 export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScript {
-  const remove = [
-    ...common(args, "delete"),
-    ...holdHostLock(),
+  const boot = args.boot === true;
+  const title = "promiscuous mode (create or update)";
+  const remove = steps(
+    RECORD_NAME,
+    HOLD_HOST_LOCK,
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$IFACE: no record of a create, promisc left as it is\"",
     "elif ! recorded \"$BEFORE\" promisc=off; then",
@@ -106,8 +112,19 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "  say \"$IFACE: promisc already off\"",
     "fi",
     "forget \"$BEFORE\"",
-    ...(args.boot === true ? bootFragmentCommands(promiscuousBootFragment(args), true).drop : []),
+    ...(boot ? [dropFragment()] : []),
     "release_state_dir",
-  ];
-  return { create: renderConverge(args, "create or update"), delete: joinScript(remove) };
+    { lines: [], uses: [SAY, RECORDED, PROMISC_STATE, FORGET, RELEASE_STATE_DIR] },
+  );
+  return {
+    create: boot ? createRunningFragment(title, promiscuousBootFragment(args)) : converge(args, title),
+    delete: buildScript({
+      title: "promiscuous mode (delete)",
+      comments: [DELETE_NOTE],
+      values: values(args, boot),
+      uses: remove.uses,
+      body: remove.lines,
+      replacing: KEEPS_NO_JOURNAL,
+    }),
+  };
 }

@@ -2,8 +2,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Persistence } from "../../topology/types";
+import { renderBootUnit } from "./bootUnit";
+import { callsFunction, codeOnly, definedFunctions } from "./scriptBuilder";
 import {
   renderConnectivityCheck,
+  renderHostShim,
   renderNatRouter,
   renderPromiscuousMode,
   renderVlanSubinterface,
@@ -20,17 +23,27 @@ const persistences: Persistence[] = ["network-scripts", "none"];
 function everyScript(): Array<[string, string]> {
   const scripts: Array<[string, string]> = [];
   for (const persistence of persistences) {
-    const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence });
-    scripts.push([`promiscuous create (${persistence})`, promisc.create], [`promiscuous delete (${persistence})`, promisc.delete]);
-    for (const sub of [host1Vlan10, bareVlan30]) {
-      const vlan = renderVlanSubinterface({ subinterface: sub, persistence });
-      scripts.push([`vlan ${sub.device} create (${persistence})`, vlan.create], [`vlan ${sub.device} delete (${persistence})`, vlan.delete]);
+    for (const boot of [false, true]) {
+      const promisc = renderPromiscuousMode({ trunkInterface: "ens33", persistence, boot });
+      scripts.push([`promiscuous create (${persistence}, boot ${boot})`, promisc.create], [`promiscuous delete (${persistence}, boot ${boot})`, promisc.delete]);
+      for (const sub of [host1Vlan10, bareVlan30]) {
+        const vlan = renderVlanSubinterface({ subinterface: sub, persistence, boot });
+        scripts.push([`vlan ${sub.device} create (${persistence}, boot ${boot})`, vlan.create], [`vlan ${sub.device} delete (${persistence}, boot ${boot})`, vlan.delete]);
+      }
     }
   }
   for (const masquerade of [true, false]) {
-    const nat = renderNatRouter({ interfaces: seedRouter.interfaces, masquerade });
-    scripts.push([`nat create (masquerade ${masquerade})`, nat.create], [`nat delete (masquerade ${masquerade})`, nat.delete]);
+    for (const boot of [false, true]) {
+      const nat = renderNatRouter({ interfaces: seedRouter.interfaces, masquerade, boot });
+      scripts.push([`nat create (masquerade ${masquerade}, boot ${boot})`, nat.create], [`nat delete (masquerade ${masquerade}, boot ${boot})`, nat.delete]);
+    }
   }
+  for (const boot of [false, true]) {
+    const shim = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot });
+    scripts.push([`shim create (boot ${boot})`, shim.create], [`shim delete (boot ${boot})`, shim.delete]);
+  }
+  const unit = renderBootUnit({ trunkInterfaces: ["ens33"] });
+  scripts.push(["boot unit create", unit.create], ["boot unit delete", unit.delete]);
   const single = renderNatRouter({ interfaces: ["ens33.10"], masquerade: true });
   scripts.push(["nat create (one interface)", single.create], ["nat delete (one interface)", single.delete]);
   scripts.push([
@@ -64,6 +77,18 @@ test("every rendered script starts with set -eu and the fixed PATH", () => {
     assert.ok(lines.slice(0, setIndex).every((line) => line.startsWith("#")), `${name}: only comments before set -eu`);
     assert.equal(lines[setIndex + 1], `PATH=${SCRIPT_PATH}`, name);
     assert.ok(text.endsWith("\n") && !text.endsWith("\n\n"), `${name}: one trailing newline`);
+  }
+});
+
+test("every rendered script calls each function it defines, and defines each function of ours it calls", () => {
+  const scripts = everyScript();
+  const ours = new Set(scripts.flatMap(([, text]) => definedFunctions(text)));
+  for (const [name, text] of scripts) {
+    const code = codeOnly(text);
+    const defined = definedFunctions(text);
+    assert.deepEqual(defined.filter((fn) => !callsFunction(code, fn)), [], `${name}: defined, never called`);
+    assert.deepEqual([...ours].filter((fn) => callsFunction(code, fn) && !defined.includes(fn)), [], `${name}: called, not defined`);
+    assert.equal(new Set(defined).size, defined.length, `${name}: a function defined twice`);
   }
 });
 

@@ -2,14 +2,20 @@
 // address is added (does `ip route get <client>` move onto the new link?).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { routeGuardFunctions } from "./routeGuard";
-import { joinScript, prelude, shellQuote } from "./shell";
+import { GUARD_ROUTE_BACK } from "./routeGuard";
+import { buildScript } from "./scriptBuilder";
+import { SAY, shellQuote } from "./shell";
 import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
 
 function guardScript(device: string, cidr: string): string {
-  return joinScript([...prelude("route guard test"), ...routeGuardFunctions(), `guard_route_back ${shellQuote(device)} ${shellQuote(cidr)}`, "say passed"]);
+  return buildScript({
+    title: "route guard test",
+    values: [["DEVICE", device], ["CIDR", cidr]],
+    uses: [GUARD_ROUTE_BACK, SAY],
+    body: ["guard_route_back \"$DEVICE\" \"$CIDR\"", "say passed"],
+  });
 }
 
 // Veths stand in for the links (this machine's kernel may lack dummy). The management side of the sandbox: the operator's SSH session arrives on mgmt0 (TEST-NET-2),

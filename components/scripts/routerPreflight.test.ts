@@ -2,8 +2,9 @@
 // firewall-cmd that answers like the real one) stop the script before it changes anything.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { firewalldCommands, routerPreflightLines } from "./routerPreflight";
-import { joinScript, prelude, shellQuote } from "./shell";
+import { firewalldCommands, firewalldCommandsValue, ROUTER_PREFLIGHT } from "./routerPreflight";
+import { buildScript } from "./scriptBuilder";
+import { SAY, shellQuote } from "./shell";
 import { sandboxUnavailableReason, withHostSandbox } from "../../testing/hostSandbox";
 
 const skip = sandboxUnavailableReason();
@@ -11,12 +12,12 @@ const INTERFACES = ["ens33.10", "ens33.20"];
 
 // After the preflight the script makes one visible change, so a test sees whether it got that far.
 function script(masquerade = true): string {
-  return joinScript([
-    ...prelude("router preflight test"),
-    ...routerPreflightLines(INTERFACES, masquerade),
-    "printf 1 >/proc/sys/net/ipv4/ip_forward",
-    "say changed",
-  ]);
+  return buildScript({
+    title: "router preflight test",
+    values: [firewalldCommandsValue(INTERFACES, masquerade)],
+    uses: [...ROUTER_PREFLIGHT.uses, SAY],
+    body: [...ROUTER_PREFLIGHT.lines, "printf 1 >/proc/sys/net/ipv4/ip_forward", "say changed"],
+  });
 }
 
 test("the firewalld advice names every VLAN interface, forwarding, and masquerade only when wanted", () => {

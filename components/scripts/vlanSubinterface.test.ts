@@ -43,8 +43,11 @@ test("network-scripts owns exactly the ifcfg file; none owns no interface file",
   assert.deepEqual(persistenceBackend("none").vlanFiles(host1Vlan10), []);
   const none = renderVlanSubinterface({ subinterface: host1Vlan10, persistence: "none" });
   // `none` writes no file; it only removes, if it is ours, the ifcfg file an earlier network-scripts version wrote.
-  assert.ok(!`${none.create}${none.delete}`.includes("put_file '"));
-  assert.ok(`${none.create}${none.delete}`.includes(`drop_stale_file '${IFCFG_10}'`));
+  assert.ok(!`${none.create}${none.delete}`.includes("put_file"));
+  for (const text of [none.create, none.delete]) {
+    assert.ok(text.includes(`\nSTALE_FILE_1='${IFCFG_10}'\n`), text);
+    assert.ok(text.includes('\ndrop_stale_file "$STALE_FILE_1"\n'), text);
+  }
   assert.ok(!`${none.create}${none.delete}`.includes("ifup"));
 });
 

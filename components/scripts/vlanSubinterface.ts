@@ -3,27 +3,27 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
-import { bootFragment, bootFragmentCommands } from "./bootUnit";
-import { routeGuardFunctions } from "./routeGuard";
-import {
-  dropFileCommands,
-  dropStaleFileCommands,
-  managedFileFunctions,
-  putFileCommands,
-  refuseForeignCommands,
-} from "./managedFile";
+import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { GUARD_ROUTE_BACK } from "./routeGuard";
+import { dropFile, dropStaleFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { allPersistenceBackends, NETWORK_SCRIPTS_DIR, notPersistedComment, persistenceBackend } from "./persistence";
-import type { ManagedFile } from "./managedFile";
+import { buildScript, type ScriptStep, shellFunction, steps } from "./scriptBuilder";
 import {
-  holdHostLock,
+  BEGIN_TRANSACTION,
+  COMMIT,
+  DELETE_NOTE,
+  FAIL,
+  FORGET,
+  HOLD_HOST_LOCK,
   type HostScript,
-  joinScript,
-  prelude,
+  KEEPS_NO_JOURNAL,
+  RECORD,
+  RECORDED,
+  RELEASE_STATE_DIR,
+  SAY,
   shellQuote,
   STATE_DIR,
-  stateFile,
-  stateFunctions,
-  transactionTrap,
+  UNDO_PUSH,
 } from "./shell";
 
 export { renderIfcfg } from "./persistence";
@@ -82,11 +82,6 @@ function stateNames(device: string): { readonly before: string; readonly address
   return { before: `vlan-${device}.before`, address: `vlan-${device}.address` };
 }
 
-/** Who owns a subinterface's records of directories it made (one name per device). */
-function recordOwner(device: string): string {
-  return `vlan-${device}`;
-}
-
 /** Files another persistence backend would write for this subinterface and this one does not. */
 function filesOfOtherBackends(args: VlanSubinterfaceScriptArgs): ManagedFile[] {
   const wanted = new Set(persistenceBackend(args.persistence).vlanFiles(args.subinterface).map((file) => file.path));
@@ -102,115 +97,129 @@ const LINK_KINDS = [
   "geneve", "tun", "gre", "gretap", "ipip", "sit", "vrf", "wireguard", "ifb", "macsec", "netdevsim",
 ];
 
-function linkFunctions(): string[] {
-  return [
-    "link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }",
-    "link_up() { ip -o link show dev \"$1\" | grep -q '[<,]UP[,>]'; }",
-    "delete_link_if_present() { if link_exists \"$DEVICE\"; then ip link del dev \"$DEVICE\"; fi; }",
-    "link_kind() {",
-    `  ip -d -o link show dev "$1" | tr ' ' '\\n' | grep -x -m 1 -E ${shellQuote(LINK_KINDS.join("|"))} || echo device`,
-    "}",
-    "vlan_id() { ip -d -o link show dev \"$1\" | sed -n 's/.* vlan protocol [^ ]* id \\([0-9][0-9]*\\).*/\\1/p'; }",
-    "has_address() { ip -o addr show dev \"$1\" | grep -qF \" inet $2 \"; }",
+/** `note TEXT`: a line of output about $DEVICE. */
+const NOTE = shellFunction("note", ["note() { say \"$DEVICE: $*\"; }"], { calls: [SAY] });
+const LINK_EXISTS = shellFunction("link_exists", ["link_exists() { ip link show dev \"$1\" >/dev/null 2>&1; }"]);
+const LINK_UP = shellFunction("link_up", ["link_up() { ip -o link show dev \"$1\" | grep -q '[<,]UP[,>]'; }"]);
+const DELETE_LINK_IF_PRESENT = shellFunction(
+  "delete_link_if_present",
+  ["delete_link_if_present() { ! link_exists \"$DEVICE\" || ip link del dev \"$DEVICE\"; }"],
+  { calls: [LINK_EXISTS] },
+);
+const LINK_KIND = shellFunction("link_kind", [
+  "link_kind() {",
+  `  ip -d -o link show dev "$1" | tr ' ' '\\n' | grep -x -m 1 -E ${shellQuote(LINK_KINDS.join("|"))} || echo device`,
+  "}",
+]);
+const VLAN_ID = shellFunction("vlan_id", ["vlan_id() { ip -d -o link show dev \"$1\" | sed -n 's/.* vlan protocol [^ ]* id \\([0-9][0-9]*\\).*/\\1/p'; }"]);
+const HAS_ADDRESS = shellFunction("has_address", ["has_address() { ip -o addr show dev \"$1\" | grep -qF \" inet $2 \"; }"]);
+const DROP_ADDRESS = shellFunction(
+  "drop_address",
+  [
     "drop_address() {",
     "  if link_exists \"$DEVICE\" && has_address \"$DEVICE\" \"$1\"; then",
     "    undo_push ip addr add \"$1\" dev \"$DEVICE\"",
     "    ip addr del \"$1\" dev \"$DEVICE\"",
-    "    say \"$DEVICE: address $1 removed\"",
+    "    note \"address $1 removed\"",
     "  else",
-    "    say \"$DEVICE: address $1 already absent\"",
+    "    note \"address $1 already absent\"",
     "  fi",
     "}",
+  ],
+  { calls: [LINK_EXISTS, HAS_ADDRESS, UNDO_PUSH, NOTE] },
+);
+/** Removes the address a create recorded in $ADDED, and the record. */
+const FORGET_ADDED_ADDRESS = shellFunction(
+  "forget_added_address",
+  [
     "forget_added_address() {",
     "  added=",
-    "  IFS= read -r added <\"$ADDED\" || true",
+    "  IFS= read -r added <\"$ADDED\" || :",
     "  [ -z \"$added\" ] || drop_address \"$added\"",
     "  forget \"$ADDED\"",
     "}",
-  ];
-}
+  ],
+  { calls: [DROP_ADDRESS, FORGET] },
+);
 
-function common(args: VlanSubinterfaceScriptArgs, action: "create or update" | "delete" | "boot"): string[] {
-  const sub = args.subinterface;
-  const backend = persistenceBackend(args.persistence);
-  const files = [...backend.vlanFiles(sub), ...filesOfOtherBackends(args)];
-  const boot = args.boot === true;
-  return [
-    ...prelude(
-      `VLAN ${sub.vlan} subinterface ${sub.device} on ${sub.parent} (${action})`,
-      boot ? ["Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part)."] : notPersistedComment(backend, "vlan"),
-    ),
-    `DEVICE=${shellQuote(sub.device)}`,
-    `BEFORE=${stateFile(stateNames(sub.device).before)}`,
-    `ADDED=${stateFile(stateNames(sub.device).address)}`,
-    ...stateFunctions(),
-    ...(files.length > 0 || action !== "boot" ? managedFileFunctions() : []),
-    ...(files.length > 0 ? ifcfgReaderFunctions(args.boot === true) : []),
-    ...linkFunctions(),
-  ];
-}
-
-/**
- * After ifcfg files change: NetworkManager rereads its profiles (RHEL 8/9 read ifcfg files through
- * the ifcfg-rh plugin), and a host where nothing reads them is told so.
- */
-function ifcfgReaderFunctions(boot: boolean): string[] {
-  const reload = [
-    "nm_running() { command -v nmcli >/dev/null 2>&1 && [ \"$(nmcli -t -f RUNNING general 2>/dev/null)\" = running ]; }",
+// After ifcfg files change: NetworkManager rereads its profiles (RHEL 8/9 read ifcfg files through
+// the ifcfg-rh plugin), and a host where nothing reads them is told so.
+const RELOAD_NM_PROFILES = shellFunction(
+  "reload_nm_profiles",
+  [
     "reload_nm_profiles() {",
-    "  if nm_running; then",
-    "    nmcli connection reload",
-    "    say 'nmcli: connection profiles reloaded'",
-    "  fi",
+    "  command -v nmcli >/dev/null 2>&1 && [ \"$(nmcli -t -f RUNNING general 2>/dev/null)\" = running ] || return 0",
+    "  nmcli connection reload",
+    "  say 'nmcli: connection profiles reloaded'",
     "}",
-  ];
-  if (!boot) {
-    return reload;
-  }
+  ],
+  { calls: [SAY] },
+);
+/** ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9. */
+const IFCFG_READ_HERE = shellFunction("ifcfg_read_here", [
+  "ifcfg_read_here() {",
+  `  [ ! -f ${shellQuote(`${NETWORK_SCRIPTS_DIR}/ifup-eth`)} ] || return 0`,
+  "  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do [ ! -f \"$plugin\" ] || return 0; done",
+  "  return 1",
+  "}",
+]);
+
+/** The header variables of the backend's files (FILE_1, FILE_1_TEXT, ...) and of other backends' (STALE_FILE_1, ...). */
+function fileValues(args: VlanSubinterfaceScriptArgs, withText: boolean): Array<readonly [string, string]> {
+  const files = persistenceBackend(args.persistence).vlanFiles(args.subinterface);
   return [
-    ...reload,
-    "# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.",
-    "ifcfg_read_here() {",
-    `  [ -f ${shellQuote(`${NETWORK_SCRIPTS_DIR}/ifup-eth`)} ] && return 0`,
-    "  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do",
-    "    [ -f \"$plugin\" ] && return 0",
-    "  done",
-    "  return 1",
-    "}",
+    ...files.flatMap((file, index): Array<readonly [string, string]> => [
+      [`FILE_${index + 1}`, file.path],
+      ...(withText ? [[`FILE_${index + 1}_TEXT`, file.content] as const] : []),
+    ]),
+    ...filesOfOtherBackends(args).map((file, index): readonly [string, string] => [`STALE_FILE_${index + 1}`, file.path]),
   ];
 }
 
-/** The boot fragment: the converge part alone, run by the boot unit in name order (20: after the trunks). */
-export function vlanBootFragment(args: VlanSubinterfaceScriptArgs) {
-  return bootFragment(20, `vlan-${args.subinterface.device}`, converge(args, "boot"));
+function fileVariables(args: VlanSubinterfaceScriptArgs): { readonly files: string[]; readonly stale: string[] } {
+  const count = persistenceBackend(args.persistence).vlanFiles(args.subinterface).length;
+  return {
+    files: Array.from({ length: count }, (_, index) => `FILE_${index + 1}`),
+    stale: filesOfOtherBackends(args).map((_, index) => `STALE_FILE_${index + 1}`),
+  };
 }
 
-function renderConverge(args: VlanSubinterfaceScriptArgs, action: "create or update"): string {
-  return converge(args, action, bootFragmentCommands(vlanBootFragment(args), args.boot === true).write);
+/** The boot fragment's path for a subinterface (20: after the trunks). */
+function fragmentPath(args: VlanSubinterfaceScriptArgs): string {
+  return bootFragmentPath(20, `vlan-${args.subinterface.device}`);
+}
+
+/** Derived from the header, the same for every subinterface: its records and their owner name. */
+const RECORD_NAMES = [
+  "BEFORE=\"$STATE_DIR/vlan-$DEVICE.before\"",
+  "ADDED=\"$STATE_DIR/vlan-$DEVICE.address\"",
+  "OWNER=\"vlan-$DEVICE\"",
+];
+
+function comments(args: VlanSubinterfaceScriptArgs): string[] {
+  return args.boot === true
+    ? ["Brought back at boot by macvlan-overlay.service, which runs this text."]
+    : notPersistedComment(persistenceBackend(args.persistence), "vlan");
 }
 
 /**
  * Create and update: converge the host to this subinterface's wanted state without ever deleting an
  * existing link (running containers sit on it). An update also removes what an earlier version added
  * and this one does not want: an old address, another backend's files. Every change is journalled.
+ * With the boot unit, the same text is the boot fragment (it writes itself there as it commits).
  */
-function converge(args: VlanSubinterfaceScriptArgs, action: "create or update" | "boot", bootLines: readonly string[] = []): string {
+function converge(args: VlanSubinterfaceScriptArgs, title: string, fragment = false): string {
   const sub = args.subinterface;
-  const backend = persistenceBackend(args.persistence);
-  const owner = recordOwner(sub.device);
-  const files = backend.vlanFiles(sub);
-  const tooling = backend.vlanTooling(sub);
-  const putFiles = files.flatMap((file) => putFileCommands(file, owner));
-  const lines = [
-    ...common(args, action),
-    ...transactionTrap(),
-    `PARENT=${shellQuote(sub.parent)}`,
-    `VLAN_ID=${shellQuote(String(sub.vlan))}`,
-    ...(sub.address ? [`ADDRESS=${shellQuote(sub.address.cidr)}`] : []),
+  const tooling = persistenceBackend(args.persistence).vlanTooling(sub);
+  const { files, stale } = fileVariables(args);
+  const putFiles = steps(...files.map((file) => putFile(file, `${file}_TEXT`, "\"$OWNER\"")));
+  const indented = (step: ScriptStep, by = "  "): ScriptStep => ({ lines: step.lines.map((line) => `${by}${line}`), uses: step.uses });
+  const body = steps(
+    RECORD_NAMES,
+    BEGIN_TRANSACTION,
     "# Preflight: nothing changes on the host until these pass.",
-    ...files.flatMap(refuseForeignCommands),
-    ...(sub.address ? routeGuardFunctions() : []),
-    ...(sub.address ? ["guard_route_back \"$DEVICE\" \"$ADDRESS\""] : []),
+    ...files.map(refuseForeign),
+    ...(sub.address ? [{ lines: ["guard_route_back \"$DEVICE\" \"$ADDRESS\""], uses: [GUARD_ROUTE_BACK] }] : []),
     "if link_exists \"$DEVICE\"; then",
     "  if [ \"$(link_kind \"$DEVICE\")\" = vlan ]; then",
     "    found_id=$(vlan_id \"$DEVICE\")",
@@ -222,143 +231,176 @@ function converge(args: VlanSubinterfaceScriptArgs, action: "create or update" |
     "if [ ! -f \"$BEFORE\" ]; then",
     "  if ! link_exists \"$DEVICE\"; then",
     "    record \"$BEFORE\" link=absent up=no",
-    "    say \"$DEVICE: recorded previous state (link absent)\"",
+    "    note \"recorded previous state (link absent)\"",
     "  elif link_up \"$DEVICE\"; then",
     "    record \"$BEFORE\" link=present up=yes",
-    "    say \"$DEVICE: recorded previous state (link present, up)\"",
+    "    note \"recorded previous state (link present, up)\"",
     "  else",
     "    record \"$BEFORE\" link=present up=no",
-    "    say \"$DEVICE: recorded previous state (link present, down)\"",
+    "    note \"recorded previous state (link present, down)\"",
     "  fi",
     "fi",
-    ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, owner)),
+    ...stale.map((file) => dropStaleFile(file, "\"$OWNER\"")),
     ...(files.length > 0 ? ["files_written=no"] : []),
     "if link_exists \"$DEVICE\"; then",
     "  if recorded \"$BEFORE\" link=absent; then",
-    `    say "$DEVICE: "${shellQuote(VLAN_LINK_KEPT)}`,
+    `    note ${shellQuote(VLAN_LINK_KEPT)}`,
     "  else",
-    `    say "$DEVICE: "${shellQuote(VLAN_LINK_ADOPTED)}"$(link_kind \"$DEVICE\")"`,
+    `    note ${shellQuote(VLAN_LINK_ADOPTED)}"$(link_kind "$DEVICE")"`,
     "  fi",
-  ];
-  if (tooling) {
-    lines.push(
-      `elif ${tooling.present}; then`,
-      ...putFiles.map((line) => `  ${line}`),
-      "  files_written=yes",
-      "  undo_push delete_link_if_present",
-      "  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).",
-      `  ${tooling.up} 9>&- || fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
-      `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
-      `  say "$DEVICE: brought up by "${shellQuote(tooling.name)}`,
-    );
-  }
-  lines.push(
+    ...(tooling
+      ? [
+          `elif ${tooling.present}; then`,
+          indented(putFiles),
+          "  files_written=yes",
+          "  undo_push delete_link_if_present",
+          "  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).",
+          `  ${tooling.up} 9>&- || fail "$DEVICE: "${shellQuote(`${tooling.name} failed`)}`,
+          `  note ${shellQuote(VLAN_LINK_CREATED)}`,
+          `  note "brought up by "${shellQuote(tooling.name)}`,
+        ]
+      : []),
     "else",
     "  if ! link_error=$(ip link add link \"$PARENT\" name \"$DEVICE\" type vlan id \"$VLAN_ID\" 2>&1); then",
     "    fail \"$DEVICE: cannot create the 802.1Q link on $PARENT: $link_error (does the kernel have 802.1Q, module 8021q?)\"",
     "  fi",
     "  undo_push delete_link_if_present",
-    `  say "$DEVICE: "${shellQuote(VLAN_LINK_CREATED)}`,
+    `  note ${shellQuote(VLAN_LINK_CREATED)}`,
     "fi",
-  );
-  if (putFiles.length > 0) {
-    lines.push(
-      "if [ \"$files_written\" = no ]; then",
-      ...putFiles.map((line) => `  ${line}`),
-      "fi",
-      "reload_nm_profiles",
-      ...(args.boot === true
-        ? [
-            "if ! ifcfg_read_here; then",
-            "  say \"$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot\"",
-            "fi",
-          ]
-        : []),
-    );
-  }
-  if (sub.address) {
-    lines.push(
-      "if [ -f \"$ADDED\" ] && ! recorded \"$ADDED\" \"$ADDRESS\"; then",
-      "  forget_added_address",
-      "fi",
-      "if has_address \"$DEVICE\" \"$ADDRESS\"; then",
-      "  say \"$DEVICE: address $ADDRESS already present\"",
-      "else",
-      "  record \"$ADDED\" \"$ADDRESS\"",
-      "  undo_push ip addr del \"$ADDRESS\" dev \"$DEVICE\"",
-      "  ip addr add \"$ADDRESS\" dev \"$DEVICE\"",
-      "  say \"$DEVICE: address $ADDRESS added\"",
-      "fi",
-    );
-  } else {
-    lines.push("if [ -f \"$ADDED\" ]; then", "  forget_added_address", "fi");
-  }
-  lines.push(
+    ...(files.length > 0
+      ? [
+          "if [ \"$files_written\" = no ]; then",
+          indented(putFiles),
+          "fi",
+          { lines: ["reload_nm_profiles"], uses: [RELOAD_NM_PROFILES] },
+          ...(args.boot === true
+            ? [
+                "if ! ifcfg_read_here; then",
+                "  note \"nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot\"",
+                "fi",
+                { lines: [], uses: [IFCFG_READ_HERE] },
+              ]
+            : []),
+        ]
+      : []),
+    ...(sub.address
+      ? [
+          "if [ -f \"$ADDED\" ] && ! recorded \"$ADDED\" \"$ADDRESS\"; then",
+          "  forget_added_address",
+          "fi",
+          "if has_address \"$DEVICE\" \"$ADDRESS\"; then",
+          "  note \"address $ADDRESS already present\"",
+          "else",
+          "  record \"$ADDED\" \"$ADDRESS\"",
+          "  undo_push ip addr del \"$ADDRESS\" dev \"$DEVICE\"",
+          "  ip addr add \"$ADDRESS\" dev \"$DEVICE\"",
+          "  note \"address $ADDRESS added\"",
+          "fi",
+          { lines: [], uses: [HAS_ADDRESS] },
+        ]
+      : ["if [ -f \"$ADDED\" ]; then", "  forget_added_address", "fi"]),
     "if link_up \"$DEVICE\"; then",
-    "  say \"$DEVICE: already up\"",
+    "  note \"already up\"",
     "else",
     "  undo_push ip link set dev \"$DEVICE\" down",
     "  ip link set dev \"$DEVICE\" up",
-    "  say \"$DEVICE: up (was down)\"",
+    "  note \"up (was down)\"",
     "fi",
-    ...bootLines,
+    args.boot === true ? writeOwnFragment() : dropStaleFragment(),
     "commit",
+    {
+      lines: [],
+      uses: [LINK_EXISTS, LINK_KIND, VLAN_ID, LINK_UP, FAIL, RECORD, NOTE, RECORDED, UNDO_PUSH, DELETE_LINK_IF_PRESENT, FORGET_ADDED_ADDRESS, COMMIT],
+    },
   );
-  return joinScript(lines);
+  return buildScript({
+    fragment,
+    title,
+    comments: comments(args),
+    values: [
+      ["DEVICE", sub.device],
+      ["PARENT", sub.parent],
+      ["VLAN_ID", String(sub.vlan)],
+      ...(sub.address ? [["ADDRESS", sub.address.cidr] as const] : []),
+      ...fileValues(args, true),
+      ["FRAGMENT", fragmentPath(args)],
+      ["STATE_DIR", STATE_DIR],
+    ],
+    uses: body.uses,
+    body: body.lines,
+  });
+}
+
+/** The boot fragment: the converge, run by the boot unit in name order (20: after the trunks); its create runs the same text. */
+export function vlanBootFragment(args: VlanSubinterfaceScriptArgs): ManagedFile {
+  return bootFragment(20, `vlan-${args.subinterface.device}`, converge(args, "VLAN subinterface (create, update, boot)", true));
+}
+
+function renderCreate(args: VlanSubinterfaceScriptArgs): string {
+  const title = "VLAN subinterface (create or update)";
+  return args.boot === true ? createRunningFragment(title, vlanBootFragment(args)) : converge(args, title);
 }
 
 function renderDelete(args: VlanSubinterfaceScriptArgs): string {
-  const sub = args.subinterface;
-  const backend = persistenceBackend(args.persistence);
-  const tooling = backend.vlanTooling(sub);
-  const lines = [
-    ...common(args, "delete"),
-    ...holdHostLock(),
+  const tooling = persistenceBackend(args.persistence).vlanTooling(args.subinterface);
+  const { files, stale } = fileVariables(args);
+  const body = steps(
+    RECORD_NAMES,
+    HOLD_HOST_LOCK,
     "if [ -f \"$ADDED\" ]; then",
     "  forget_added_address",
     "fi",
     "if [ ! -f \"$BEFORE\" ]; then",
-    "  say \"$DEVICE: no record of a create, link left as it is\"",
+    "  note \"no record of a create, link left as it is\"",
     "elif recorded \"$BEFORE\" link=absent; then",
     "  if link_exists \"$DEVICE\"; then",
-  ];
-  if (tooling) {
-    lines.push(
-      `    if ${tooling.present}; then`,
-      `      ${tooling.down} 9>&- || say "$DEVICE: "${shellQuote(`${tooling.downName} failed, deleting the link with ip`)}`,
-      "    fi",
-      "    if link_exists \"$DEVICE\"; then",
-      "      ip link del dev \"$DEVICE\"",
-      "    fi",
-    );
-  } else {
-    lines.push("    ip link del dev \"$DEVICE\"");
-  }
-  lines.push(
-    "    say \"$DEVICE: vlan link deleted (create made it)\"",
+    ...(tooling
+      ? [
+          `    if ${tooling.present}; then`,
+          `      ${tooling.down} 9>&- || note ${shellQuote(`${tooling.downName} failed, deleting the link with ip`)}`,
+          "    fi",
+          "    if link_exists \"$DEVICE\"; then",
+          "      ip link del dev \"$DEVICE\"",
+          "    fi",
+        ]
+      : ["    ip link del dev \"$DEVICE\""]),
+    "    note \"vlan link deleted (create made it)\"",
     "  else",
-    "    say \"$DEVICE: vlan link already gone\"",
+    "    note \"vlan link already gone\"",
     "  fi",
     "elif ! link_exists \"$DEVICE\"; then",
-    "  say \"$DEVICE: link is gone, nothing to restore\"",
+    "  note \"link is gone, nothing to restore\"",
     "elif recorded \"$BEFORE\" up=no && link_up \"$DEVICE\"; then",
     "  ip link set dev \"$DEVICE\" down",
-    "  say \"$DEVICE: down (restored), link kept (it existed before create)\"",
+    "  note \"down (restored), link kept (it existed before create)\"",
     "else",
-    "  say \"$DEVICE: link kept (it existed before create)\"",
+    "  note \"link kept (it existed before create)\"",
     "fi",
-    ...backend.vlanFiles(sub).flatMap((file) => dropFileCommands(file, recordOwner(sub.device))),
-    ...filesOfOtherBackends(args).flatMap((file) => dropStaleFileCommands(file, recordOwner(sub.device))),
-    ...(backend.vlanFiles(sub).length > 0 ? ["reload_nm_profiles"] : []),
-    ...(args.boot === true ? bootFragmentCommands(vlanBootFragment(args), true).drop : []),
+    ...files.map((file) => dropFile(file, "\"$OWNER\"")),
+    ...stale.map((file) => dropStaleFile(file, "\"$OWNER\"")),
+    ...(files.length > 0 ? [{ lines: ["reload_nm_profiles"], uses: [RELOAD_NM_PROFILES] }] : []),
+    ...(args.boot === true ? [dropFragment()] : []),
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
     "release_state_dir",
+    { lines: [], uses: [FORGET_ADDED_ADDRESS, NOTE, RECORDED, LINK_EXISTS, LINK_UP, FORGET, RELEASE_STATE_DIR] },
   );
-  return joinScript(lines);
+  return buildScript({
+    title: "VLAN subinterface (delete)",
+    comments: [DELETE_NOTE],
+    values: [
+      ["DEVICE", args.subinterface.device],
+      ...fileValues(args, false),
+      ...(args.boot === true ? [["FRAGMENT", fragmentPath(args)] as const] : []),
+      ["STATE_DIR", STATE_DIR],
+    ],
+    uses: body.uses,
+    body: body.lines,
+    replacing: KEEPS_NO_JOURNAL,
+  });
 }
 
 export function renderVlanSubinterface(args: VlanSubinterfaceScriptArgs): HostScript {
-  return { create: renderConverge(args, "create or update"), delete: renderDelete(args) };
+  return { create: renderCreate(args), delete: renderDelete(args) };
 }

@@ -45,26 +45,34 @@ export function dependenciesOf(node: GraphNode, graph: readonly GraphNode[]): Se
 }
 
 /**
+ * The resources in rounds: a round takes every resource left none of whose dependencies is still
+ * left. Each round is in the graph's order, for stable output.
+ */
+function rounds(graph: readonly GraphNode[], urns: Iterable<string>, what: string): string[][] {
+  const byUrn = new Map(graph.map((node) => [node.urn, node]));
+  const left = new Set(urns);
+  for (const urn of left) {
+    if (!byUrn.has(urn)) throw new Error(`${what}: ${urn} is not in the graph`);
+  }
+  const needs = new Map([...left].map((urn) => [urn, dependenciesOf(byUrn.get(urn)!, graph)]));
+  const result: string[][] = [];
+  while (left.size > 0) {
+    const round = graph.map((node) => node.urn).filter((urn) => left.has(urn) && ![...needs.get(urn)!].some((dep) => left.has(dep)));
+    if (round.length === 0) throw new Error(`${what}: a dependency cycle among ${[...left].join(", ")}`);
+    for (const urn of round) left.delete(urn);
+    result.push(round);
+  }
+  return result;
+}
+
+/**
  * [SG] ScheduleDeletes: the condemned resources in antichains: each antichain's deletes run at once
  * ([EX] ExecuteParallel), and one antichain finishes before the next starts. Built backwards (a
  * round takes every condemned resource none of whose dependencies is still condemned), then reversed,
- * so dependents go first. Each antichain is in the graph's order, for stable output.
+ * so dependents go first.
  */
 export function scheduleDeletes(graph: readonly GraphNode[], condemned: Iterable<string>): string[][] {
-  const byUrn = new Map(graph.map((node) => [node.urn, node]));
-  const left = new Set(condemned);
-  for (const urn of left) {
-    if (!byUrn.has(urn)) throw new Error(`scheduleDeletes: ${urn} is not in the graph`);
-  }
-  const needs = new Map([...left].map((urn) => [urn, dependenciesOf(byUrn.get(urn)!, graph)]));
-  const antichains: string[][] = [];
-  while (left.size > 0) {
-    const round = graph.map((node) => node.urn).filter((urn) => left.has(urn) && ![...needs.get(urn)!].some((dep) => left.has(dep)));
-    if (round.length === 0) throw new Error(`scheduleDeletes: a dependency cycle among ${[...left].join(", ")}`);
-    for (const urn of round) left.delete(urn);
-    antichains.push(round);
-  }
-  return antichains.reverse();
+  return rounds(graph, condemned, "scheduleDeletes").reverse();
 }
 
 /**
@@ -73,17 +81,7 @@ export function scheduleDeletes(graph: readonly GraphNode[], condemned: Iterable
  * registers a resource once its dependencies are done). Group n holds what is ready after groups 0..n-1.
  */
 export function scheduleCreates(graph: readonly GraphNode[], wanted: Iterable<string>): string[][] {
-  const byUrn = new Map(graph.map((node) => [node.urn, node]));
-  const left = new Set(wanted);
-  const needs = new Map([...left].map((urn) => [urn, dependenciesOf(byUrn.get(urn)!, graph)]));
-  const groups: string[][] = [];
-  while (left.size > 0) {
-    const group = graph.map((node) => node.urn).filter((urn) => left.has(urn) && ![...needs.get(urn)!].some((dep) => left.has(dep)));
-    if (group.length === 0) throw new Error(`scheduleCreates: a dependency cycle among ${[...left].join(", ")}`);
-    for (const urn of group) left.delete(urn);
-    groups.push(group);
-  }
-  return groups;
+  return rounds(graph, wanted, "scheduleCreates");
 }
 
 /**

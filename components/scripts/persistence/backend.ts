@@ -12,7 +12,7 @@ export interface Persists {
   readonly iptables: boolean;
 }
 
-/** A distro's own tool for bringing a subinterface up from its files (`ifup`), as shell text. */
+/** A distro's own tool for bringing a subinterface up from its files (`ifup`), as shell text that names it "$DEVICE". */
 export interface VlanTooling {
   /** Names shown in output lines ("ifup", "ifdown"). */
   readonly name: string;

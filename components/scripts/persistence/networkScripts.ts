@@ -32,13 +32,13 @@ export const networkScriptsBackend: PersistenceBackend = {
     iptables: "rules are not saved to /etc/sysconfig/iptables in this version",
   },
   vlanFiles: (sub) => [{ path: ifcfgPath(sub.device), content: renderIfcfg(sub) }],
-  vlanTooling: (sub) => ({
+  vlanTooling: () => ({
     name: "ifup",
     downName: "ifdown",
     // ifup alone exists on Debian too (ifupdown); ifup-eth marks a real network-scripts host.
     present: `[ -f ${shellQuote(`${NETWORK_SCRIPTS_DIR}/ifup-eth`)} ] && command -v ifup >/dev/null 2>&1`,
-    up: `ifup ${shellQuote(sub.device)}`,
-    down: `ifdown ${shellQuote(sub.device)}`,
+    up: "ifup \"$DEVICE\"",
+    down: "ifdown \"$DEVICE\"",
   }),
   ipForwardFiles: () => [ipForwardSysctlFile()],
 };

@@ -52,7 +52,7 @@ test("only network-scripts brings links up with the distro's tool, and only wher
     name: "ifup",
     downName: "ifdown",
     present: "[ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && command -v ifup >/dev/null 2>&1",
-    up: "ifup 'ens33.10'",
-    down: "ifdown 'ens33.10'",
+    up: 'ifup "$DEVICE"',
+    down: 'ifdown "$DEVICE"',
   });
 });

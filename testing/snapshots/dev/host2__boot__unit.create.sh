@@ -1,210 +1,14 @@
 #!/bin/sh
-# macvlan-overlay: boot unit (create)
-# Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
+# macvlan-overlay: boot unit (create or update)
 set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
-say() { printf '%s\n' "$*"; }
 umask 022
-STATE_DIR='/var/lib/macvlan-overlay'
-fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
-UNDO=
-quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
-undo_push() {
-  undo_line=undo_run
-  for undo_word in "$@"; do undo_line="$undo_line $(quote_word "$undo_word")"; done
-  UNDO="$undo_line
-$UNDO"
-}
-# Puts FILE back as it is now (content and mode) or removes it if it does not exist yet.
-journal_file() {
-  if [ -f "$1" ]; then
-    undo_push restore_file "$1" "$(cat "$1"; printf x)" "$(stat -c %a "$1")"
-  else
-    undo_push rm -f "$1"
-  fi
-}
-restore_file() {
-  mkdir -p "$(dirname "$1")"
-  printf '%s' "${2%x}" >"$1.tmp.$$"
-  chmod "$3" "$1.tmp.$$"
-  mv -f "$1.tmp.$$" "$1"
-}
-undo_run() { "$@" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\n' "$*" >&2; }
-# The journal is shell text, newest first; its quoted words may span lines.
-rollback() { eval "$UNDO"; }
-# A rollback removes STATE_DIR again if this run made it and no other record is in it.
-make_state_dir() {
-  if [ ! -d "$STATE_DIR" ]; then
-    undo_push release_state_dir
-    mkdir -p "$STATE_DIR"
-  fi
-}
-record() {
-  record_file=$1
-  shift
-  make_state_dir
-  journal_file "$record_file"
-  if ! printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
-    make_state_dir
-    printf '%s\n' "$@" >"$record_file.tmp.$$"
-  fi
-  mv -f "$record_file.tmp.$$" "$record_file"
-}
-recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
-# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.
-release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
-forget() {
-  journal_file "$1"
-  rm -f "$1"
-}
-MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
-is_ours() {
-  [ -f "$1" ] || return 1
-  first_line=
-  IFS= read -r first_line <"$1" || true
-  [ "$first_line" = "$MARKER" ]
-}
-refuse_foreign() {
-  if [ -e "$1" ] && ! is_ours "$1"; then
-    fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
-  fi
-}
-put_file() {
-  refuse_foreign "$1"
-  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then
-    say "$1: unchanged"
-    return 0
-  fi
-  put_state=written
-  [ -f "$1" ] && put_state='rewritten (content differed)'
-  journal_file "$1"
-  put_tmp="$(dirname "$1")/.$(basename "$1").macvlan-overlay.tmp.$$"
-  printf '%s' "$2" >"$put_tmp"
-  mv -f "$put_tmp" "$1"
-  say "$1: $put_state"
-}
-drop_file() {
-  if [ ! -e "$1" ]; then
-    say "$1: already absent"
-  elif is_ours "$1"; then
-    journal_file "$1"
-    rm -f "$1"
-    say "$1: removed"
-  else
-    say "$1: not ours (no marker line), left in place"
-  fi
-}
-# A file of ours that this version no longer writes: removed quietly if present.
-drop_stale_file() {
-  is_ours "$1" || return 0
-  journal_file "$1"
-  rm -f "$1"
-  say "$1: removed (no longer wanted)"
-}
-# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;
-# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.
-ensure_dir() {
-  if [ -d "$1" ]; then
-    [ ! -f "$2" ] || return 0
-    # ${3%@}: the one shared record of versions before per-resource records.
-    for other_record in "$STATE_DIR"/"$3"* "$STATE_DIR"/"${3%@}"; do
-      [ -f "$other_record" ] || continue
-      top_dir=
-      IFS= read -r top_dir <"$other_record" || true
-      [ -z "$top_dir" ] || record "$2" "$top_dir"
-      return 0
-    done
-    return 0
-  fi
-  top_dir=$1
-  while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
-  record "$2" "$top_dir"
-  mkdir -p "$1"
-  undo_push remove_made_dirs "$1" "$top_dir"
-  say "$1: directory created"
-}
-# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.
-remove_made_dirs() {
-  made_dir=$1
-  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null; do
-    [ "$made_dir" != "$2" ] || break
-    made_dir=$(dirname "$made_dir")
-  done
-}
-# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.
-release_dir() {
-  [ -f "$2" ] || return 0
-  top_dir=
-  IFS= read -r top_dir <"$2" || true
-  if [ ! -d "$1" ]; then
-    :
-  elif [ -n "$(ls -A "$1")" ]; then
-    say "$1: still in use, left in place"
-  else
-    remove_made_dirs "$1" "${top_dir:-$1}"
-    say "$1: directory removed (create made it)"
-    [ ! -f "$3" ] || forget "$3"
-  fi
-  forget "$2"
-}
-HOST_LOCK='/run/macvlan-overlay.lock'
-HOST_LOCK_WAIT=300
-host_locked=no
-lock_host() {
-  command -v flock >/dev/null 2>&1 ||
-    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
-  while :; do
-    exec 9>>"$HOST_LOCK"
-    if ! flock -w "$HOST_LOCK_WAIT" 9; then
-      exec 9>&-
-      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
-    fi
-    # Still the file at that path, not one the last holder removed as it let go?
-    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
-      host_locked=yes
-      return 0
-    fi
-    exec 9>&-
-  done
-}
-unlock_host() {
-  [ "$host_locked" = yes ] || return 0
-  rm -f "$HOST_LOCK"
-  exec 9>&-
-  host_locked=no
-}
-undo() {
-  trap - EXIT HUP INT TERM
-  if [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' 2>/dev/null)" = '/etc/systemd/system/macvlan-overlay.service' ]; then rm -f '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'; say 'boot unit: disabled'; fi >/dev/null
-  release_dir '/etc/systemd/system/multi-user.target.wants' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants@boot-unit' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants' >/dev/null
-  release_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-unit' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d' >/dev/null
-  drop_file '/etc/macvlan-overlay/boot.sh' >/dev/null
-  release_dir '/etc/macvlan-overlay' "$STATE_DIR"/'created-dir_etc_macvlan-overlay@boot-unit' "$STATE_DIR"/'created-dir_etc_macvlan-overlay' >/dev/null
-  drop_file '/etc/systemd/system/macvlan-overlay.service' >/dev/null
-  release_dir '/etc/systemd/system' "$STATE_DIR"/'created-dir_etc_systemd_system@boot-unit' "$STATE_DIR"/'created-dir_etc_systemd_system' >/dev/null
-  release_state_dir >/dev/null
-}
-fresh=no
-# A first create that fails halfway removes what it made; a later one leaves the working unit.
-on_exit() {
-  status=$?
-  if [ "$fresh" = yes ] && [ "$status" != 0 ]; then undo; fi
-  unlock_host
-  exit "$status"
-}
-trap on_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 143' TERM
-lock_host
-refuse_foreign '/etc/systemd/system/macvlan-overlay.service'
-refuse_foreign '/etc/macvlan-overlay/boot.sh'
-if [ -e '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ] || [ -L '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' ]; then
-  [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service')" = '/etc/systemd/system/macvlan-overlay.service' ] || fail '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service exists and is not ours; refusing to change it'
-fi
-[ -e '/etc/systemd/system/macvlan-overlay.service' ] || fresh=yes
-ensure_dir '/etc/systemd/system' "$STATE_DIR"/'created-dir_etc_systemd_system@boot-unit' 'created-dir_etc_systemd_system@'
-put_file '/etc/systemd/system/macvlan-overlay.service' '# Managed by macvlan-overlay; removed by pulumi destroy.
+UNIT='/etc/systemd/system/macvlan-overlay.service'
+RUNNER='/etc/macvlan-overlay/boot.sh'
+FRAGMENT_DIR='/etc/macvlan-overlay/boot.d'
+WANTS_LINK='/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'
+UNIT_TEXT='# Managed by macvlan-overlay; removed by pulumi destroy.
 [Unit]
 Description=macvlan-overlay: re-apply VLAN links, promiscuous mode and router rules
 Wants=network-pre.target sys-subsystem-net-devices-ens33.device
@@ -219,9 +23,8 @@ ExecStart=/bin/sh /etc/macvlan-overlay/boot.sh
 [Install]
 WantedBy=multi-user.target
 '
-ensure_dir '/etc/macvlan-overlay' "$STATE_DIR"/'created-dir_etc_macvlan-overlay@boot-unit' 'created-dir_etc_macvlan-overlay@'
-# shellcheck disable=SC2016 # the runner's text: its $ expand when it runs at boot
-put_file '/etc/macvlan-overlay/boot.sh' '# Managed by macvlan-overlay; removed by pulumi destroy.
+# shellcheck disable=SC2016,SC1003 # a value: its $ and \ are text here
+RUNNER_TEXT='# Managed by macvlan-overlay; removed by pulumi destroy.
 set -u
 status=0
 for fragment in '\''/etc/macvlan-overlay/boot.d'\''/*.sh; do
@@ -233,12 +36,142 @@ for fragment in '\''/etc/macvlan-overlay/boot.d'\''/*.sh; do
 done
 exit "$status"
 '
-ensure_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-unit' 'created-dir_etc_macvlan-overlay_boot.d@'
-if [ "$(readlink '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service' 2>/dev/null)" = '/etc/systemd/system/macvlan-overlay.service' ]; then
+MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
+STATE_DIR='/var/lib/macvlan-overlay'
+HOST_LOCK='/run/macvlan-overlay.lock'
+HOST_LOCK_WAIT='300'
+is_ours() {
+  first_line=
+  [ -f "$1" ] && { IFS= read -r first_line <"$1" || :; } && [ "$first_line" = "$MARKER" ]
+}
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+refuse_foreign() {
+  [ ! -e "$1" ] || is_ours "$1" || fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
+}
+dir_record() { printf '%s/created-dir%s@%s' "$STATE_DIR" "$(printf '%s' "$1" | tr / _)" "$2"; }
+undo_push() { :; }
+release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
+make_state_dir() { [ -d "$STATE_DIR" ] || { undo_push release_state_dir; mkdir -p "$STATE_DIR"; }; }
+journal_file() { :; }
+record() {
+  record_file=$1
+  shift
+  make_state_dir
+  journal_file "$record_file"
+  # STATE_DIR just removed by a delete of a version before the host lock: made again.
+  printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$" || { make_state_dir; printf '%s\n' "$@" >"$record_file.tmp.$$"; }
+  mv -f "$record_file.tmp.$$" "$record_file"
+}
+remove_made_dirs() {
+  made_dir=$1
+  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null && [ "$made_dir" != "$2" ]; do made_dir=$(dirname "$made_dir"); done
+}
+say() { printf '%s\n' "$*"; }
+ensure_dir() {
+  dir_made=$(dir_record "$1" "$2")
+  if [ -d "$1" ]; then
+    [ ! -f "$dir_made" ] || return 0
+    for other_record in "${dir_made%@*}"@* "${dir_made%@*}"; do
+      [ -f "$other_record" ] || continue
+      top_dir=
+      IFS= read -r top_dir <"$other_record" || :
+      [ -z "$top_dir" ] || record "$dir_made" "$top_dir"
+      return 0
+    done
+    return 0
+  fi
+  top_dir=$1
+  while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
+  record "$dir_made" "$top_dir"
+  mkdir -p "$1"
+  undo_push remove_made_dirs "$1" "$top_dir"
+  say "$1: directory created"
+}
+put_file() {
+  ensure_dir "${1%/*}" "$3"
+  refuse_foreign "$1"
+  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then say "$1: unchanged"; return 0; fi
+  put_state=written
+  [ ! -f "$1" ] || put_state='rewritten (content differed)'
+  journal_file "$1"
+  put_tmp="${1%/*}/.${1##*/}.macvlan-overlay.tmp.$$"
+  printf '%s' "$2" >"$put_tmp"
+  mv -f "$put_tmp" "$1"
+  say "$1: $put_state"
+}
+forget() { journal_file "$1"; rm -f "$1"; }
+release_dir() {
+  dir_made=$(dir_record "$1" "$2")
+  [ -f "$dir_made" ] || return 0
+  top_dir=
+  IFS= read -r top_dir <"$dir_made" || :
+  if [ -d "$1" ] && [ -n "$(ls -A "$1")" ]; then
+    say "$1: still in use, left in place"
+  elif [ -d "$1" ]; then
+    remove_made_dirs "$1" "${top_dir:-$1}"
+    say "$1: directory removed (create made it)"
+    [ ! -f "${dir_made%@*}" ] || forget "${dir_made%@*}"
+  fi
+  forget "$dir_made"
+}
+drop_file() {
+  if [ ! -e "$1" ]; then say "$1: already absent"
+  elif is_ours "$1"; then journal_file "$1"; rm -f "$1"; say "$1: removed"
+  else say "$1: not ours (no marker line), left in place"; fi
+}
+remove_boot_unit() {
+  if [ "$(readlink "$WANTS_LINK" 2>/dev/null)" = "$UNIT" ]; then rm -f "$WANTS_LINK"; say 'boot unit: disabled'; fi
+  release_dir "${WANTS_LINK%/*}" boot-unit
+  release_dir "$FRAGMENT_DIR" boot-unit
+  drop_file "$RUNNER"
+  release_dir "${RUNNER%/*}" boot-unit
+  drop_file "$UNIT"
+  release_dir "${UNIT%/*}" boot-unit
+  release_state_dir
+}
+host_locked=no
+unlock_host() { [ "$host_locked" = no ] || { rm -f "$HOST_LOCK"; exec 9>&-; host_locked=no; }; }
+fresh=no
+on_unit_exit() {
+  unit_status=$?
+  if [ "$fresh" = yes ] && [ "$unit_status" != 0 ]; then
+    trap - EXIT HUP INT TERM
+    remove_boot_unit >/dev/null
+  fi
+  unlock_host
+  exit "$unit_status"
+}
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    flock -w "$HOST_LOCK_WAIT" 9 ||
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    # Still the file at that path, not one the last holder removed as it let go?
+    [ "$(stat -L -c %d:%i /proc/self/fd/9)" != "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ] || break
+    exec 9>&-
+  done
+  host_locked=yes
+}
+trap on_unit_exit EXIT
+trap 'exit 129' HUP
+trap 'exit 143' TERM
+lock_host
+refuse_foreign "$UNIT"
+refuse_foreign "$RUNNER"
+if [ -e "$WANTS_LINK" ] || [ -L "$WANTS_LINK" ]; then
+  [ "$(readlink "$WANTS_LINK")" = "$UNIT" ] || fail "$WANTS_LINK exists and is not ours; refusing to change it"
+fi
+[ -e "$UNIT" ] || fresh=yes
+put_file "$UNIT" "$UNIT_TEXT" boot-unit
+put_file "$RUNNER" "$RUNNER_TEXT" boot-unit
+ensure_dir "$FRAGMENT_DIR" boot-unit
+if [ "$(readlink "$WANTS_LINK" 2>/dev/null)" = "$UNIT" ]; then
   say 'boot unit: enabled already'
 else
-  ensure_dir '/etc/systemd/system/multi-user.target.wants' "$STATE_DIR"/'created-dir_etc_systemd_system_multi-user.target.wants@boot-unit' 'created-dir_etc_systemd_system_multi-user.target.wants@'
-  ln -s '/etc/systemd/system/macvlan-overlay.service' '/etc/systemd/system/multi-user.target.wants/macvlan-overlay.service'
+  ensure_dir "${WANTS_LINK%/*}" boot-unit
+  ln -s "$UNIT" "$WANTS_LINK"
   say 'boot unit: enabled'
 fi
 if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -1,278 +1,88 @@
 #!/bin/sh
-# macvlan-overlay: VLAN 20 subinterface ens33.20 on ens33 (create or update)
-# Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
-# Brought back at boot by macvlan-overlay.service (its boot fragment is this script's converge part).
+# macvlan-overlay: VLAN subinterface (create or update)
+# Runs its boot fragment, held once below, which writes itself to its file as it commits.
 set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
-say() { printf '%s\n' "$*"; }
+boot_fragment_text=
+while IFS= read -r fragment_line; do boot_fragment_text="$boot_fragment_text$fragment_line
+"; done <<'MACVLAN_OVERLAY_BOOT_FRAGMENT'
+# Managed by macvlan-overlay; removed by pulumi destroy.
+# macvlan-overlay: VLAN subinterface (create, update, boot)
+# Brought back at boot by macvlan-overlay.service, which runs this text.
+set -eu
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 umask 022
-STATE_DIR='/var/lib/macvlan-overlay'
-fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 DEVICE='ens33.20'
-BEFORE="$STATE_DIR"/'vlan-ens33.20.before'
-ADDED="$STATE_DIR"/'vlan-ens33.20.address'
-UNDO=
-quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
-undo_push() {
-  undo_line=undo_run
-  for undo_word in "$@"; do undo_line="$undo_line $(quote_word "$undo_word")"; done
-  UNDO="$undo_line
-$UNDO"
-}
-# Puts FILE back as it is now (content and mode) or removes it if it does not exist yet.
-journal_file() {
-  if [ -f "$1" ]; then
-    undo_push restore_file "$1" "$(cat "$1"; printf x)" "$(stat -c %a "$1")"
-  else
-    undo_push rm -f "$1"
-  fi
-}
-restore_file() {
-  mkdir -p "$(dirname "$1")"
-  printf '%s' "${2%x}" >"$1.tmp.$$"
-  chmod "$3" "$1.tmp.$$"
-  mv -f "$1.tmp.$$" "$1"
-}
-undo_run() { "$@" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\n' "$*" >&2; }
-# The journal is shell text, newest first; its quoted words may span lines.
-rollback() { eval "$UNDO"; }
-# A rollback removes STATE_DIR again if this run made it and no other record is in it.
-make_state_dir() {
-  if [ ! -d "$STATE_DIR" ]; then
-    undo_push release_state_dir
-    mkdir -p "$STATE_DIR"
-  fi
-}
-record() {
-  record_file=$1
-  shift
-  make_state_dir
-  journal_file "$record_file"
-  if ! printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
-    make_state_dir
-    printf '%s\n' "$@" >"$record_file.tmp.$$"
-  fi
-  mv -f "$record_file.tmp.$$" "$record_file"
-}
-recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
-# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.
-release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
-forget() {
-  journal_file "$1"
-  rm -f "$1"
-}
-MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
-is_ours() {
-  [ -f "$1" ] || return 1
-  first_line=
-  IFS= read -r first_line <"$1" || true
-  [ "$first_line" = "$MARKER" ]
-}
-refuse_foreign() {
-  if [ -e "$1" ] && ! is_ours "$1"; then
-    fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
-  fi
-}
-put_file() {
-  refuse_foreign "$1"
-  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then
-    say "$1: unchanged"
-    return 0
-  fi
-  put_state=written
-  [ -f "$1" ] && put_state='rewritten (content differed)'
-  journal_file "$1"
-  put_tmp="$(dirname "$1")/.$(basename "$1").macvlan-overlay.tmp.$$"
-  printf '%s' "$2" >"$put_tmp"
-  mv -f "$put_tmp" "$1"
-  say "$1: $put_state"
-}
-drop_file() {
-  if [ ! -e "$1" ]; then
-    say "$1: already absent"
-  elif is_ours "$1"; then
-    journal_file "$1"
-    rm -f "$1"
-    say "$1: removed"
-  else
-    say "$1: not ours (no marker line), left in place"
-  fi
-}
-# A file of ours that this version no longer writes: removed quietly if present.
-drop_stale_file() {
-  is_ours "$1" || return 0
-  journal_file "$1"
-  rm -f "$1"
-  say "$1: removed (no longer wanted)"
-}
-# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;
-# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.
-ensure_dir() {
-  if [ -d "$1" ]; then
-    [ ! -f "$2" ] || return 0
-    # ${3%@}: the one shared record of versions before per-resource records.
-    for other_record in "$STATE_DIR"/"$3"* "$STATE_DIR"/"${3%@}"; do
-      [ -f "$other_record" ] || continue
-      top_dir=
-      IFS= read -r top_dir <"$other_record" || true
-      [ -z "$top_dir" ] || record "$2" "$top_dir"
-      return 0
-    done
-    return 0
-  fi
-  top_dir=$1
-  while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
-  record "$2" "$top_dir"
-  mkdir -p "$1"
-  undo_push remove_made_dirs "$1" "$top_dir"
-  say "$1: directory created"
-}
-# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.
-remove_made_dirs() {
-  made_dir=$1
-  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null; do
-    [ "$made_dir" != "$2" ] || break
-    made_dir=$(dirname "$made_dir")
-  done
-}
-# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.
-release_dir() {
-  [ -f "$2" ] || return 0
-  top_dir=
-  IFS= read -r top_dir <"$2" || true
-  if [ ! -d "$1" ]; then
-    :
-  elif [ -n "$(ls -A "$1")" ]; then
-    say "$1: still in use, left in place"
-  else
-    remove_made_dirs "$1" "${top_dir:-$1}"
-    say "$1: directory removed (create made it)"
-    [ ! -f "$3" ] || forget "$3"
-  fi
-  forget "$2"
-}
-nm_running() { command -v nmcli >/dev/null 2>&1 && [ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ]; }
-reload_nm_profiles() {
-  if nm_running; then
-    nmcli connection reload
-    say 'nmcli: connection profiles reloaded'
-  fi
-}
-# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.
-ifcfg_read_here() {
-  [ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && return 0
-  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do
-    [ -f "$plugin" ] && return 0
-  done
-  return 1
-}
-link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
-link_up() { ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; }
-delete_link_if_present() { if link_exists "$DEVICE"; then ip link del dev "$DEVICE"; fi; }
-link_kind() {
-  ip -d -o link show dev "$1" | tr ' ' '\n' | grep -x -m 1 -E 'vlan|veth|macvlan|macvtap|ipvlan|ipvtap|bridge|bond|team|dummy|vxlan|geneve|tun|gre|gretap|ipip|sit|vrf|wireguard|ifb|macsec|netdevsim' || echo device
-}
-vlan_id() { ip -d -o link show dev "$1" | sed -n 's/.* vlan protocol [^ ]* id \([0-9][0-9]*\).*/\1/p'; }
-has_address() { ip -o addr show dev "$1" | grep -qF " inet $2 "; }
-drop_address() {
-  if link_exists "$DEVICE" && has_address "$DEVICE" "$1"; then
-    undo_push ip addr add "$1" dev "$DEVICE"
-    ip addr del "$1" dev "$DEVICE"
-    say "$DEVICE: address $1 removed"
-  else
-    say "$DEVICE: address $1 already absent"
-  fi
-}
-forget_added_address() {
-  added=
-  IFS= read -r added <"$ADDED" || true
-  [ -z "$added" ] || drop_address "$added"
-  forget "$ADDED"
-}
+PARENT='ens33'
+VLAN_ID='20'
+ADDRESS='172.19.0.1/24'
+FILE_1='/etc/sysconfig/network-scripts/ifcfg-ens33.20'
+FILE_1_TEXT='# Managed by macvlan-overlay; removed by pulumi destroy.
+BOOTPROTO=none
+NAME=ens33.20
+DEVICE=ens33.20
+ONBOOT=yes
+IPADDR=172.19.0.1
+NETWORK=172.19.0.0
+PREFIX=24
+VLAN=yes
+'
+FRAGMENT='/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh'
+STATE_DIR='/var/lib/macvlan-overlay'
 HOST_LOCK='/run/macvlan-overlay.lock'
-HOST_LOCK_WAIT=300
+HOST_LOCK_WAIT='300'
+MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
 host_locked=no
-lock_host() {
-  command -v flock >/dev/null 2>&1 ||
-    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
-  while :; do
-    exec 9>>"$HOST_LOCK"
-    if ! flock -w "$HOST_LOCK_WAIT" 9; then
-      exec 9>&-
-      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
-    fi
-    # Still the file at that path, not one the last holder removed as it let go?
-    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
-      host_locked=yes
-      return 0
-    fi
-    exec 9>&-
-  done
-}
-unlock_host() {
-  [ "$host_locked" = yes ] || return 0
-  rm -f "$HOST_LOCK"
-  exec 9>&-
-  host_locked=no
-}
+unlock_host() { [ "$host_locked" = no ] || { rm -f "$HOST_LOCK"; exec 9>&-; host_locked=no; }; }
 committed=no
 on_exit() {
   exit_status=$?
   trap - EXIT
   trap '' HUP INT TERM PIPE
-  if [ "$committed" != yes ]; then
+  if [ "$committed" = no ]; then
     set +e
-    if [ -n "$UNDO" ]; then
-      rollback
-      printf '%s\n' 'rollback: the changes this run had made are undone' >&2
-    fi
+    [ -z "${UNDO:-}" ] || { eval "$UNDO"; echo 'rollback: the changes this run had made are undone' >&2; }
     [ "$exit_status" -ne 0 ] || exit_status=1
   fi
   unlock_host
   exit "$exit_status"
 }
-trap on_exit EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
-commit() { committed=yes; UNDO=; }
-lock_host
-PARENT='ens33'
-VLAN_ID='20'
-ADDRESS='172.19.0.1/24'
-# Preflight: nothing changes on the host until these pass.
-refuse_foreign '/etc/sysconfig/network-scripts/ifcfg-ens33.20'
-ip4_num() {
-  guard_ifs=$IFS
-  IFS=.
-  # shellcheck disable=SC2086 # splitting the dotted quad into its octets is the point
-  set -- $1
-  IFS=$guard_ifs
-  echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 ))
+fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
+lock_host() {
+  command -v flock >/dev/null 2>&1 ||
+    fail 'flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'
+  while :; do
+    exec 9>>"$HOST_LOCK"
+    flock -w "$HOST_LOCK_WAIT" 9 ||
+      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
+    # Still the file at that path, not one the last holder removed as it let go?
+    [ "$(stat -L -c %d:%i /proc/self/fd/9)" != "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ] || break
+    exec 9>&-
+  done
+  host_locked=yes
 }
-ip4_in_prefix() {
-  guard_len=${2#*/}
-  guard_mask=0
-  [ "$guard_len" = 0 ] || guard_mask=$(( (0xFFFFFFFF << (32 - guard_len)) & 0xFFFFFFFF ))
-  [ $(( $(ip4_num "$1") & guard_mask )) = $(( $(ip4_num "${2%/*}") & guard_mask )) ]
+is_ours() {
+  first_line=
+  [ -f "$1" ] && { IFS= read -r first_line <"$1" || :; } && [ "$first_line" = "$MARKER" ]
 }
-# The most specific main-table route to $1, as '<prefix length> <device>'.
-best_route() {
-  ip -4 -o route show table main match "$1" | awk '
-    { p = $1; if (p !~ /^[0-9]/ && p != "default") p = $2
-      len = 32; if (p == "default") len = 0; else if (index(p, "/")) len = substr(p, index(p, "/") + 1) + 0
-      dev = "-"; for (i = 2; i < NF; i++) if ($i == "dev") dev = $(i + 1)
-      if (len > best) { best = len; bestdev = dev } else if (bestdev == "") { best = len; bestdev = dev } }
-    END { if (bestdev != "") print best, bestdev }'
+refuse_foreign() {
+  [ ! -e "$1" ] || is_ours "$1" || fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
 }
 guard_route_back() {
   [ -n "${SSH_CONNECTION:-}" ] || return 0
   guard_client=${SSH_CONNECTION%% *}
   case $guard_client in *:*) return 0 ;; esac
-  ip4_in_prefix "$guard_client" "$2" || return 0
-  guard_best=$(best_route "$guard_client")
+  guard_best=$(ip -4 -o route show table main match "$guard_client" | awk -v client="$guard_client" -v cidr="$2" '
+    function num(ip, o) { split(ip, o, "."); return ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4] }
+    { p = ($1 ~ /^[0-9]/ || $1 == "default") ? $1 : $2
+      len = p == "default" ? 0 : index(p, "/") ? substr(p, index(p, "/") + 1) + 0 : 32
+      dev = "-"; for (i = 2; i < NF; i++) if ($i == "dev") dev = $(i + 1)
+      if (bestdev == "" || len > best) { best = len; bestdev = dev } }
+    END { split(cidr, net, "/"); size = 2 ^ (32 - net[2])
+      if (int(num(client) / size) != int(num(net[1]) / size)) print "outside"; else if (bestdev != "") print best, bestdev }')
+  [ "$guard_best" != outside ] || return 0
   guard_best_len=${guard_best%% *}
   guard_best_dev=${guard_best#* }
   [ "$guard_best_dev" != "$1" ] || return 0
@@ -280,379 +90,113 @@ guard_route_back() {
     fail "$1: adding $2 would move the route back to this SSH session's client $guard_client onto $1 (now via ${guard_best_dev:-no route}, /${guard_best_len:-?}) and cut the connection; nothing was changed on $1"
   fi
 }
-guard_route_back "$DEVICE" "$ADDRESS"
-if link_exists "$DEVICE"; then
-  if [ "$(link_kind "$DEVICE")" = vlan ]; then
-    found_id=$(vlan_id "$DEVICE")
-    [ "$found_id" = "$VLAN_ID" ] || fail "$DEVICE: existing 802.1Q link has id $found_id, expected $VLAN_ID"
-  fi
-else
-  link_exists "$PARENT" || fail "$DEVICE: parent interface $PARENT does not exist"
-fi
-if [ ! -f "$BEFORE" ]; then
-  if ! link_exists "$DEVICE"; then
-    record "$BEFORE" link=absent up=no
-    say "$DEVICE: recorded previous state (link absent)"
-  elif link_up "$DEVICE"; then
-    record "$BEFORE" link=present up=yes
-    say "$DEVICE: recorded previous state (link present, up)"
-  else
-    record "$BEFORE" link=present up=no
-    say "$DEVICE: recorded previous state (link present, down)"
-  fi
-fi
-files_written=no
-if link_exists "$DEVICE"; then
-  if recorded "$BEFORE" link=absent; then
-    say "$DEVICE: "'vlan link: exists (made by an earlier create)'
-  else
-    say "$DEVICE: "'vlan link: adopted existing '"$(link_kind "$DEVICE")"
-  fi
-elif [ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && command -v ifup >/dev/null 2>&1; then
-  ensure_dir '/etc/sysconfig/network-scripts' "$STATE_DIR"/'created-dir_etc_sysconfig_network-scripts@vlan-ens33.20' 'created-dir_etc_sysconfig_network-scripts@'
-  put_file '/etc/sysconfig/network-scripts/ifcfg-ens33.20' '# Managed by macvlan-overlay; removed by pulumi destroy.
-BOOTPROTO=none
-NAME=ens33.20
-DEVICE=ens33.20
-ONBOOT=yes
-IPADDR=172.19.0.1
-NETWORK=172.19.0.0
-PREFIX=24
-VLAN=yes
-'
-  files_written=yes
-  undo_push delete_link_if_present
-  # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).
-  ifup 'ens33.20' 9>&- || fail "$DEVICE: "'ifup failed'
-  say "$DEVICE: "'vlan link: created (802.1Q)'
-  say "$DEVICE: brought up by "'ifup'
-else
-  if ! link_error=$(ip link add link "$PARENT" name "$DEVICE" type vlan id "$VLAN_ID" 2>&1); then
-    fail "$DEVICE: cannot create the 802.1Q link on $PARENT: $link_error (does the kernel have 802.1Q, module 8021q?)"
-  fi
-  undo_push delete_link_if_present
-  say "$DEVICE: "'vlan link: created (802.1Q)'
-fi
-if [ "$files_written" = no ]; then
-  ensure_dir '/etc/sysconfig/network-scripts' "$STATE_DIR"/'created-dir_etc_sysconfig_network-scripts@vlan-ens33.20' 'created-dir_etc_sysconfig_network-scripts@'
-  put_file '/etc/sysconfig/network-scripts/ifcfg-ens33.20' '# Managed by macvlan-overlay; removed by pulumi destroy.
-BOOTPROTO=none
-NAME=ens33.20
-DEVICE=ens33.20
-ONBOOT=yes
-IPADDR=172.19.0.1
-NETWORK=172.19.0.0
-PREFIX=24
-VLAN=yes
-'
-fi
-reload_nm_profiles
-if ! ifcfg_read_here; then
-  say "$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot"
-fi
-if [ -f "$ADDED" ] && ! recorded "$ADDED" "$ADDRESS"; then
-  forget_added_address
-fi
-if has_address "$DEVICE" "$ADDRESS"; then
-  say "$DEVICE: address $ADDRESS already present"
-else
-  record "$ADDED" "$ADDRESS"
-  undo_push ip addr del "$ADDRESS" dev "$DEVICE"
-  ip addr add "$ADDRESS" dev "$DEVICE"
-  say "$DEVICE: address $ADDRESS added"
-fi
-if link_up "$DEVICE"; then
-  say "$DEVICE: already up"
-else
-  undo_push ip link set dev "$DEVICE" down
-  ip link set dev "$DEVICE" up
-  say "$DEVICE: up (was down)"
-fi
-ensure_dir '/etc/macvlan-overlay/boot.d' "$STATE_DIR"/'created-dir_etc_macvlan-overlay_boot.d@boot-20-vlan-ens33.20' 'created-dir_etc_macvlan-overlay_boot.d@'
-# shellcheck disable=SC2016,SC1003 # the fragment's text, quoted: its $ and \ act when it runs at boot
-put_file '/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh' '# Managed by macvlan-overlay; removed by pulumi destroy.
-#!/bin/sh
-# macvlan-overlay: VLAN 20 subinterface ens33.20 on ens33 (boot)
-# Rendered by components/scripts; delete runs later from its stored text, so it reads only host state.
-# Brought back at boot by macvlan-overlay.service (its boot fragment is this script'\''s converge part).
-set -eu
-PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export PATH
-say() { printf '\''%s\n'\'' "$*"; }
-umask 022
-STATE_DIR='\''/var/lib/macvlan-overlay'\''
-fail() { printf '\''error: %s\n'\'' "$*" >&2; exit 1; }
-DEVICE='\''ens33.20'\''
-BEFORE="$STATE_DIR"/'\''vlan-ens33.20.before'\''
-ADDED="$STATE_DIR"/'\''vlan-ens33.20.address'\''
+dir_record() { printf '%s/created-dir%s@%s' "$STATE_DIR" "$(printf '%s' "$1" | tr / _)" "$2"; }
+quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+undo_run() { "$@" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\n' "$*" >&2; }
 UNDO=
-quote_word() { printf "'\''%s'\''" "$(printf '\''%s'\'' "$1" | sed "s/'\''/'\''\\\\'\'''\''/g")"; }
 undo_push() {
   undo_line=undo_run
   for undo_word in "$@"; do undo_line="$undo_line $(quote_word "$undo_word")"; done
   UNDO="$undo_line
 $UNDO"
 }
-# Puts FILE back as it is now (content and mode) or removes it if it does not exist yet.
+release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
+make_state_dir() { [ -d "$STATE_DIR" ] || { undo_push release_state_dir; mkdir -p "$STATE_DIR"; }; }
+restore_file() { mkdir -p "$(dirname "$1")"; printf '%s' "${2%x}" >"$1.tmp.$$"; chmod "$3" "$1.tmp.$$"; mv -f "$1.tmp.$$" "$1"; }
 journal_file() {
-  if [ -f "$1" ]; then
-    undo_push restore_file "$1" "$(cat "$1"; printf x)" "$(stat -c %a "$1")"
-  else
-    undo_push rm -f "$1"
-  fi
-}
-restore_file() {
-  mkdir -p "$(dirname "$1")"
-  printf '\''%s'\'' "${2%x}" >"$1.tmp.$$"
-  chmod "$3" "$1.tmp.$$"
-  mv -f "$1.tmp.$$" "$1"
-}
-undo_run() { "$@" >/dev/null 2>&1 || printf '\''rollback: could not undo: %s\n'\'' "$*" >&2; }
-# The journal is shell text, newest first; its quoted words may span lines.
-rollback() { eval "$UNDO"; }
-# A rollback removes STATE_DIR again if this run made it and no other record is in it.
-make_state_dir() {
-  if [ ! -d "$STATE_DIR" ]; then
-    undo_push release_state_dir
-    mkdir -p "$STATE_DIR"
-  fi
+  if [ -f "$1" ]; then undo_push restore_file "$1" "$(cat "$1"; printf x)" "$(stat -c %a "$1")"; else undo_push rm -f "$1"; fi
 }
 record() {
   record_file=$1
   shift
   make_state_dir
   journal_file "$record_file"
-  if ! printf '\''%s\n'\'' "$@" 2>/dev/null >"$record_file.tmp.$$"; then
-    make_state_dir
-    printf '\''%s\n'\'' "$@" >"$record_file.tmp.$$"
-  fi
+  # STATE_DIR just removed by a delete of a version before the host lock: made again.
+  printf '%s\n' "$@" 2>/dev/null >"$record_file.tmp.$$" || { make_state_dir; printf '%s\n' "$@" >"$record_file.tmp.$$"; }
   mv -f "$record_file.tmp.$$" "$record_file"
 }
-recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
-# The end of a delete: STATE_DIR goes once no resource of this host keeps a record in it.
-release_state_dir() { rmdir "$STATE_DIR" 2>/dev/null || true; }
-forget() {
-  journal_file "$1"
-  rm -f "$1"
+remove_made_dirs() {
+  made_dir=$1
+  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null && [ "$made_dir" != "$2" ]; do made_dir=$(dirname "$made_dir"); done
 }
-MARKER='\''# Managed by macvlan-overlay; removed by pulumi destroy.'\''
-is_ours() {
-  [ -f "$1" ] || return 1
-  first_line=
-  IFS= read -r first_line <"$1" || true
-  [ "$first_line" = "$MARKER" ]
-}
-refuse_foreign() {
-  if [ -e "$1" ] && ! is_ours "$1"; then
-    fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
-  fi
-}
-put_file() {
-  refuse_foreign "$1"
-  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then
-    say "$1: unchanged"
-    return 0
-  fi
-  put_state=written
-  [ -f "$1" ] && put_state='\''rewritten (content differed)'\''
-  journal_file "$1"
-  put_tmp="$(dirname "$1")/.$(basename "$1").macvlan-overlay.tmp.$$"
-  printf '\''%s'\'' "$2" >"$put_tmp"
-  mv -f "$put_tmp" "$1"
-  say "$1: $put_state"
-}
-drop_file() {
-  if [ ! -e "$1" ]; then
-    say "$1: already absent"
-  elif is_ours "$1"; then
-    journal_file "$1"
-    rm -f "$1"
-    say "$1: removed"
-  else
-    say "$1: not ours (no marker line), left in place"
-  fi
-}
-# A file of ours that this version no longer writes: removed quietly if present.
-drop_stale_file() {
-  is_ours "$1" || return 0
-  journal_file "$1"
-  rm -f "$1"
-  say "$1: removed (no longer wanted)"
-}
-# ensure_dir DIR RECORD PREFIX: makes DIR if missing and records the topmost directory it made;
-# a directory another resource of ours made (a record under PREFIX) is recorded as ours too.
+say() { printf '%s\n' "$*"; }
 ensure_dir() {
+  dir_made=$(dir_record "$1" "$2")
   if [ -d "$1" ]; then
-    [ ! -f "$2" ] || return 0
-    # ${3%@}: the one shared record of versions before per-resource records.
-    for other_record in "$STATE_DIR"/"$3"* "$STATE_DIR"/"${3%@}"; do
+    [ ! -f "$dir_made" ] || return 0
+    for other_record in "${dir_made%@*}"@* "${dir_made%@*}"; do
       [ -f "$other_record" ] || continue
       top_dir=
-      IFS= read -r top_dir <"$other_record" || true
-      [ -z "$top_dir" ] || record "$2" "$top_dir"
+      IFS= read -r top_dir <"$other_record" || :
+      [ -z "$top_dir" ] || record "$dir_made" "$top_dir"
       return 0
     done
     return 0
   fi
   top_dir=$1
   while [ ! -d "$(dirname "$top_dir")" ]; do top_dir=$(dirname "$top_dir"); done
-  record "$2" "$top_dir"
+  record "$dir_made" "$top_dir"
   mkdir -p "$1"
   undo_push remove_made_dirs "$1" "$top_dir"
   say "$1: directory created"
 }
-# remove_made_dirs DIR TOP: removes DIR and its parents up to TOP while they are empty.
-remove_made_dirs() {
-  made_dir=$1
-  while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null; do
-    [ "$made_dir" != "$2" ] || break
-    made_dir=$(dirname "$made_dir")
-  done
+put_file() {
+  ensure_dir "${1%/*}" "$3"
+  refuse_foreign "$1"
+  if [ -f "$1" ] && [ "$(cat "$1"; printf x)" = "$2"x ]; then say "$1: unchanged"; return 0; fi
+  put_state=written
+  [ ! -f "$1" ] || put_state='rewritten (content differed)'
+  journal_file "$1"
+  put_tmp="${1%/*}/.${1##*/}.macvlan-overlay.tmp.$$"
+  printf '%s' "$2" >"$put_tmp"
+  mv -f "$put_tmp" "$1"
+  say "$1: $put_state"
 }
-# release_dir DIR RECORD LEGACY_RECORD: removes DIR if empty and a create of ours made it.
-release_dir() {
-  [ -f "$2" ] || return 0
-  top_dir=
-  IFS= read -r top_dir <"$2" || true
-  if [ ! -d "$1" ]; then
-    :
-  elif [ -n "$(ls -A "$1")" ]; then
-    say "$1: still in use, left in place"
-  else
-    remove_made_dirs "$1" "${top_dir:-$1}"
-    say "$1: directory removed (create made it)"
-    [ ! -f "$3" ] || forget "$3"
-  fi
-  forget "$2"
-}
-nm_running() { command -v nmcli >/dev/null 2>&1 && [ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ]; }
 reload_nm_profiles() {
-  if nm_running; then
-    nmcli connection reload
-    say '\''nmcli: connection profiles reloaded'\''
-  fi
+  command -v nmcli >/dev/null 2>&1 && [ "$(nmcli -t -f RUNNING general 2>/dev/null)" = running ] || return 0
+  nmcli connection reload
+  say 'nmcli: connection profiles reloaded'
 }
-# ifup-eth: RHEL/CentOS 7 network-scripts; the ifcfg-rh plugin: NetworkManager on RHEL 8/9.
 ifcfg_read_here() {
-  [ -f '\''/etc/sysconfig/network-scripts/ifup-eth'\'' ] && return 0
-  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do
-    [ -f "$plugin" ] && return 0
-  done
+  [ ! -f '/etc/sysconfig/network-scripts/ifup-eth' ] || return 0
+  for plugin in /usr/lib*/NetworkManager/*/libnm-settings-plugin-ifcfg-rh.so; do [ ! -f "$plugin" ] || return 0; done
   return 1
 }
-link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
-link_up() { ip -o link show dev "$1" | grep -q '\''[<,]UP[,>]'\''; }
-delete_link_if_present() { if link_exists "$DEVICE"; then ip link del dev "$DEVICE"; fi; }
-link_kind() {
-  ip -d -o link show dev "$1" | tr '\'' '\'' '\''\n'\'' | grep -x -m 1 -E '\''vlan|veth|macvlan|macvtap|ipvlan|ipvtap|bridge|bond|team|dummy|vxlan|geneve|tun|gre|gretap|ipip|sit|vrf|wireguard|ifb|macsec|netdevsim'\'' || echo device
-}
-vlan_id() { ip -d -o link show dev "$1" | sed -n '\''s/.* vlan protocol [^ ]* id \([0-9][0-9]*\).*/\1/p'\''; }
 has_address() { ip -o addr show dev "$1" | grep -qF " inet $2 "; }
+link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
+link_kind() {
+  ip -d -o link show dev "$1" | tr ' ' '\n' | grep -x -m 1 -E 'vlan|veth|macvlan|macvtap|ipvlan|ipvtap|bridge|bond|team|dummy|vxlan|geneve|tun|gre|gretap|ipip|sit|vrf|wireguard|ifb|macsec|netdevsim' || echo device
+}
+vlan_id() { ip -d -o link show dev "$1" | sed -n 's/.* vlan protocol [^ ]* id \([0-9][0-9]*\).*/\1/p'; }
+link_up() { ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; }
+note() { say "$DEVICE: $*"; }
+recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
+delete_link_if_present() { ! link_exists "$DEVICE" || ip link del dev "$DEVICE"; }
 drop_address() {
   if link_exists "$DEVICE" && has_address "$DEVICE" "$1"; then
     undo_push ip addr add "$1" dev "$DEVICE"
     ip addr del "$1" dev "$DEVICE"
-    say "$DEVICE: address $1 removed"
+    note "address $1 removed"
   else
-    say "$DEVICE: address $1 already absent"
+    note "address $1 already absent"
   fi
 }
+forget() { journal_file "$1"; rm -f "$1"; }
 forget_added_address() {
   added=
-  IFS= read -r added <"$ADDED" || true
+  IFS= read -r added <"$ADDED" || :
   [ -z "$added" ] || drop_address "$added"
   forget "$ADDED"
 }
-HOST_LOCK='\''/run/macvlan-overlay.lock'\''
-HOST_LOCK_WAIT=300
-host_locked=no
-lock_host() {
-  command -v flock >/dev/null 2>&1 ||
-    fail '\''flock (util-linux) is not installed; the macvlan-overlay scripts of a host take turns with it; nothing was changed'\''
-  while :; do
-    exec 9>>"$HOST_LOCK"
-    if ! flock -w "$HOST_LOCK_WAIT" 9; then
-      exec 9>&-
-      fail "waited $HOST_LOCK_WAIT s for $HOST_LOCK: another macvlan-overlay script on this host still holds it (fuser -v $HOST_LOCK names it); nothing was changed"
-    fi
-    # Still the file at that path, not one the last holder removed as it let go?
-    if [ "$(stat -L -c %d:%i /proc/self/fd/9)" = "$(stat -c %d:%i "$HOST_LOCK" 2>/dev/null)" ]; then
-      host_locked=yes
-      return 0
-    fi
-    exec 9>&-
-  done
-}
-unlock_host() {
-  [ "$host_locked" = yes ] || return 0
-  rm -f "$HOST_LOCK"
-  exec 9>&-
-  host_locked=no
-}
-committed=no
-on_exit() {
-  exit_status=$?
-  trap - EXIT
-  trap '\'''\'' HUP INT TERM PIPE
-  if [ "$committed" != yes ]; then
-    set +e
-    if [ -n "$UNDO" ]; then
-      rollback
-      printf '\''%s\n'\'' '\''rollback: the changes this run had made are undone'\'' >&2
-    fi
-    [ "$exit_status" -ne 0 ] || exit_status=1
-  fi
-  unlock_host
-  exit "$exit_status"
-}
-trap on_exit EXIT
-trap '\''exit 129'\'' HUP
-trap '\''exit 130'\'' INT
-trap '\''exit 141'\'' PIPE
-trap '\''exit 143'\'' TERM
 commit() { committed=yes; UNDO=; }
+BEFORE="$STATE_DIR/vlan-$DEVICE.before"
+ADDED="$STATE_DIR/vlan-$DEVICE.address"
+OWNER="vlan-$DEVICE"
+trap on_exit EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 lock_host
-PARENT='\''ens33'\''
-VLAN_ID='\''20'\''
-ADDRESS='\''172.19.0.1/24'\''
 # Preflight: nothing changes on the host until these pass.
-refuse_foreign '\''/etc/sysconfig/network-scripts/ifcfg-ens33.20'\''
-ip4_num() {
-  guard_ifs=$IFS
-  IFS=.
-  # shellcheck disable=SC2086 # splitting the dotted quad into its octets is the point
-  set -- $1
-  IFS=$guard_ifs
-  echo $(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 ))
-}
-ip4_in_prefix() {
-  guard_len=${2#*/}
-  guard_mask=0
-  [ "$guard_len" = 0 ] || guard_mask=$(( (0xFFFFFFFF << (32 - guard_len)) & 0xFFFFFFFF ))
-  [ $(( $(ip4_num "$1") & guard_mask )) = $(( $(ip4_num "${2%/*}") & guard_mask )) ]
-}
-# The most specific main-table route to $1, as '\''<prefix length> <device>'\''.
-best_route() {
-  ip -4 -o route show table main match "$1" | awk '\''
-    { p = $1; if (p !~ /^[0-9]/ && p != "default") p = $2
-      len = 32; if (p == "default") len = 0; else if (index(p, "/")) len = substr(p, index(p, "/") + 1) + 0
-      dev = "-"; for (i = 2; i < NF; i++) if ($i == "dev") dev = $(i + 1)
-      if (len > best) { best = len; bestdev = dev } else if (bestdev == "") { best = len; bestdev = dev } }
-    END { if (bestdev != "") print best, bestdev }'\''
-}
-guard_route_back() {
-  [ -n "${SSH_CONNECTION:-}" ] || return 0
-  guard_client=${SSH_CONNECTION%% *}
-  case $guard_client in *:*) return 0 ;; esac
-  ip4_in_prefix "$guard_client" "$2" || return 0
-  guard_best=$(best_route "$guard_client")
-  guard_best_len=${guard_best%% *}
-  guard_best_dev=${guard_best#* }
-  [ "$guard_best_dev" != "$1" ] || return 0
-  if [ -z "$guard_best" ] || [ "${2#*/}" -ge "$guard_best_len" ]; then
-    fail "$1: adding $2 would move the route back to this SSH session'\''s client $guard_client onto $1 (now via ${guard_best_dev:-no route}, /${guard_best_len:-?}) and cut the connection; nothing was changed on $1"
-  fi
-}
+refuse_foreign "$FILE_1"
 guard_route_back "$DEVICE" "$ADDRESS"
 if link_exists "$DEVICE"; then
   if [ "$(link_kind "$DEVICE")" = vlan ]; then
@@ -665,82 +209,67 @@ fi
 if [ ! -f "$BEFORE" ]; then
   if ! link_exists "$DEVICE"; then
     record "$BEFORE" link=absent up=no
-    say "$DEVICE: recorded previous state (link absent)"
+    note "recorded previous state (link absent)"
   elif link_up "$DEVICE"; then
     record "$BEFORE" link=present up=yes
-    say "$DEVICE: recorded previous state (link present, up)"
+    note "recorded previous state (link present, up)"
   else
     record "$BEFORE" link=present up=no
-    say "$DEVICE: recorded previous state (link present, down)"
+    note "recorded previous state (link present, down)"
   fi
 fi
 files_written=no
 if link_exists "$DEVICE"; then
   if recorded "$BEFORE" link=absent; then
-    say "$DEVICE: "'\''vlan link: exists (made by an earlier create)'\''
+    note 'vlan link: exists (made by an earlier create)'
   else
-    say "$DEVICE: "'\''vlan link: adopted existing '\''"$(link_kind "$DEVICE")"
+    note 'vlan link: adopted existing '"$(link_kind "$DEVICE")"
   fi
-elif [ -f '\''/etc/sysconfig/network-scripts/ifup-eth'\'' ] && command -v ifup >/dev/null 2>&1; then
-  ensure_dir '\''/etc/sysconfig/network-scripts'\'' "$STATE_DIR"/'\''created-dir_etc_sysconfig_network-scripts@vlan-ens33.20'\'' '\''created-dir_etc_sysconfig_network-scripts@'\''
-  put_file '\''/etc/sysconfig/network-scripts/ifcfg-ens33.20'\'' '\''# Managed by macvlan-overlay; removed by pulumi destroy.
-BOOTPROTO=none
-NAME=ens33.20
-DEVICE=ens33.20
-ONBOOT=yes
-IPADDR=172.19.0.1
-NETWORK=172.19.0.0
-PREFIX=24
-VLAN=yes
-'\''
+elif [ -f '/etc/sysconfig/network-scripts/ifup-eth' ] && command -v ifup >/dev/null 2>&1; then
+  put_file "$FILE_1" "$FILE_1_TEXT" "$OWNER"
   files_written=yes
   undo_push delete_link_if_present
   # 9>&-: whatever the tool leaves running must not keep the host lock (fd 9).
-  ifup '\''ens33.20'\'' 9>&- || fail "$DEVICE: "'\''ifup failed'\''
-  say "$DEVICE: "'\''vlan link: created (802.1Q)'\''
-  say "$DEVICE: brought up by "'\''ifup'\''
+  ifup "$DEVICE" 9>&- || fail "$DEVICE: "'ifup failed'
+  note 'vlan link: created (802.1Q)'
+  note "brought up by "'ifup'
 else
   if ! link_error=$(ip link add link "$PARENT" name "$DEVICE" type vlan id "$VLAN_ID" 2>&1); then
     fail "$DEVICE: cannot create the 802.1Q link on $PARENT: $link_error (does the kernel have 802.1Q, module 8021q?)"
   fi
   undo_push delete_link_if_present
-  say "$DEVICE: "'\''vlan link: created (802.1Q)'\''
+  note 'vlan link: created (802.1Q)'
 fi
 if [ "$files_written" = no ]; then
-  ensure_dir '\''/etc/sysconfig/network-scripts'\'' "$STATE_DIR"/'\''created-dir_etc_sysconfig_network-scripts@vlan-ens33.20'\'' '\''created-dir_etc_sysconfig_network-scripts@'\''
-  put_file '\''/etc/sysconfig/network-scripts/ifcfg-ens33.20'\'' '\''# Managed by macvlan-overlay; removed by pulumi destroy.
-BOOTPROTO=none
-NAME=ens33.20
-DEVICE=ens33.20
-ONBOOT=yes
-IPADDR=172.19.0.1
-NETWORK=172.19.0.0
-PREFIX=24
-VLAN=yes
-'\''
+  put_file "$FILE_1" "$FILE_1_TEXT" "$OWNER"
 fi
 reload_nm_profiles
 if ! ifcfg_read_here; then
-  say "$DEVICE: nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot"
+  note "nothing on this host reads ifcfg files (no network-scripts ifup-eth, no NetworkManager ifcfg-rh plugin); macvlan-overlay.service brings the link back at boot"
 fi
 if [ -f "$ADDED" ] && ! recorded "$ADDED" "$ADDRESS"; then
   forget_added_address
 fi
 if has_address "$DEVICE" "$ADDRESS"; then
-  say "$DEVICE: address $ADDRESS already present"
+  note "address $ADDRESS already present"
 else
   record "$ADDED" "$ADDRESS"
   undo_push ip addr del "$ADDRESS" dev "$DEVICE"
   ip addr add "$ADDRESS" dev "$DEVICE"
-  say "$DEVICE: address $ADDRESS added"
+  note "address $ADDRESS added"
 fi
 if link_up "$DEVICE"; then
-  say "$DEVICE: already up"
+  note "already up"
 else
   undo_push ip link set dev "$DEVICE" down
   ip link set dev "$DEVICE" up
-  say "$DEVICE: up (was down)"
+  note "up (was down)"
+fi
+if [ -n "${boot_fragment_text+set}" ]; then
+  fragment_owner=boot-${FRAGMENT##*/}
+  # shellcheck disable=SC2154 # set by the create that runs this text
+  put_file "$FRAGMENT" "$boot_fragment_text" "${fragment_owner%.sh}"
 fi
 commit
-'
-commit
+MACVLAN_OVERLAY_BOOT_FRAGMENT
+eval "$boot_fragment_text"
