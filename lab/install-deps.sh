@@ -8,8 +8,9 @@ set -euo pipefail
 
 # iperf3: `npm run bench`'s data plane; busybox-static, iproute2 (ss), iputils-ping, iptables,
 # util-linux (nsenter, unshare, flock), procps (sysctl): both benchmarks (bench/tools.ts lists them).
+# graphviz: `npm run diagram` draws the SVG with dot (tools/diagram.test.ts needs it in CI).
 PACKAGES=(user-mode-linux uml-utilities e2fsprogs iptables iproute2 openssh-server openssh-client busybox-static
-  iputils-ping procps shellcheck util-linux debian-archive-keyring sudo gcc libc6-dev iperf3)
+  iputils-ping procps shellcheck util-linux debian-archive-keyring sudo gcc libc6-dev iperf3 graphviz)
 
 [ "$(id -u)" = 0 ] || { printf '[deps] error: run as root: bash lab/install-deps.sh\n' >&2; exit 1; }
 
