@@ -95,15 +95,9 @@ export function requireRoot(what: string, why: string): void {
 
 const DEBIAN = (debianPackage: string) => ({ debianPackage, remedy: INSTALL_DEPS });
 
-/**
- * The data plane of `npm run bench` (as root): what it spawns (bench/dataPlane.ts, bench/benchNetns.ts)
- * and what the router's rendered NAT script runs there (iptables, sysctl, flock).
- */
-export const DATA_PLANE_TOOLS: readonly Tool[] = [
+/** Both benchmarks: their network namespaces, and the router's rendered NAT script run in one. */
+const NAMESPACES_AND_NAT: readonly Tool[] = [
   { command: "ip", ...DEBIAN("iproute2") },
-  { command: "ss", ...DEBIAN("iproute2") },
-  { command: "iperf3", ...DEBIAN("iperf3") },
-  { command: "ping", ...DEBIAN("iputils-ping") },
   { command: "nsenter", ...DEBIAN("util-linux") },
   { command: "unshare", ...DEBIAN("util-linux") },
   { command: "flock", ...DEBIAN("util-linux") },
@@ -114,24 +108,28 @@ export const DATA_PLANE_TOOLS: readonly Tool[] = [
 ];
 
 /**
+ * The data plane of `npm run bench` (as root): what it spawns (bench/dataPlane.ts, bench/benchNetns.ts)
+ * and what the router's rendered NAT script runs there (iptables, sysctl, flock).
+ */
+export const DATA_PLANE_TOOLS: readonly Tool[] = [
+  ...NAMESPACES_AND_NAT,
+  { command: "ss", ...DEBIAN("iproute2") },
+  { command: "iperf3", ...DEBIAN("iperf3") },
+  { command: "ping", ...DEBIAN("iputils-ping") },
+];
+
+/**
  * `npm run bench:check`, besides Docker Engine 26 (bench/engine.ts): namespaces, the router's NAT
  * script, busybox:latest built from the machine's static busybox, and the cleanup (kill, xargs, find).
  */
 export const CHECK_TOOLS: readonly Tool[] = [
-  { command: "ip", ...DEBIAN("iproute2") },
-  { command: "nsenter", ...DEBIAN("util-linux") },
-  { command: "unshare", ...DEBIAN("util-linux") },
-  { command: "flock", ...DEBIAN("util-linux") },
-  { command: "mount", ...DEBIAN("mount") },
-  { command: "sysctl", ...DEBIAN("procps") },
+  ...NAMESPACES_AND_NAT,
   { command: "kill", ...DEBIAN("procps") },
-  { command: "iptables", ...DEBIAN("iptables") },
   { command: "/bin/busybox", static: true, ...DEBIAN("busybox-static") },
   { command: "tar", ...DEBIAN("tar") },
   { command: "xargs", ...DEBIAN("findutils") },
   { command: "find", ...DEBIAN("findutils") },
   { command: "sleep", ...DEBIAN("coreutils") },
-  { command: "sh", ...DEBIAN("dash") },
 ];
 
 /** Lookups on this machine: PATH (of this process: what spawn uses), absolute paths as they are. */
