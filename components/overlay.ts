@@ -84,9 +84,28 @@ interface Registered {
 
 /**
  * A Docker macvlan overlay over 802.1Q VLANs on several Linux hosts, with a NAT router between the
- * VLANs: everything each host's plan names, and a connectivity check per docker host.
+ * VLANs, from a validated topology (the package's MacvlanOverlay takes the stack config's keys instead).
  */
 export class Overlay extends pulumi.ComponentResource {
+  /** Per host name, what the overlay made there. */
+  public readonly hosts: Record<string, HostSummary>;
+  /** The router's iptables rules, as `iptables` arguments. */
+  public readonly routerRules: string[];
+  /** Per docker host with containers, its connectivity check's results. */
+  public readonly checks: Record<string, pulumi.Output<ProbeResult[]>>;
+
+  constructor(name: string, args: OverlayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("overlay:index:Overlay", name, {}, opts);
+    ({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks } = new OverlayChildren(this, args));
+    this.registerOutputs({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks });
+  }
+}
+
+/**
+ * Everything each host's plan names, and a connectivity check per docker host, registered as
+ * children of `owner` (Overlay, or the package's MacvlanOverlay): the same names under either.
+ */
+export class OverlayChildren {
   /** Per host name, what the overlay made there. */
   public readonly hosts: Record<string, HostSummary> = {};
   /** The router's iptables rules, as `iptables` arguments. */
@@ -94,8 +113,7 @@ export class Overlay extends pulumi.ComponentResource {
   /** Per docker host with containers, its connectivity check's results. */
   public readonly checks: Record<string, pulumi.Output<ProbeResult[]>> = {};
 
-  constructor(name: string, args: OverlayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:index:Overlay", name, {}, opts);
+  constructor(private readonly owner: pulumi.ComponentResource, args: OverlayArgs) {
     const { topology } = args;
     const aliases = legacyAliasesFor(topology);
     // Per host, what a check verifies there: recorded dependencies and their fingerprints.
@@ -123,13 +141,11 @@ export class Overlay extends pulumi.ComponentResource {
             verifies: scope.flatMap((on) => on.resources),
             fingerprint: verifiedFingerprint([topology.macvlanMode, ...scope.flatMap((on) => on.fingerprints)]),
           },
-          { parent: this, aliases: aliases.check(host) },
+          { parent: this.owner, aliases: aliases.check(host) },
         );
         this.checks[host.name] = check.report;
       }
     }
-
-    this.registerOutputs({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks });
   }
 
   /** A host and every concern of its plan, each with the resources of the concerns it depends on. */
@@ -149,7 +165,7 @@ export class Overlay extends pulumi.ComponentResource {
         ...(engine?.kind === "docker-engine" ? { dockerEngine: engine } : {}),
         dockerProviderAliases: aliases.dockerProvider(host),
       },
-      { parent: this },
+      { parent: this.owner },
     );
     const summary: HostSummary = { role: host.role, address: host.address, trunkInterface: host.trunkInterface, subinterfaces: [], networks: [], containers: [] };
     this.hosts[host.name] = summary;

@@ -22,6 +22,8 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   readonly propertyDependencies: Record<string, readonly string[]>;
   readonly aliases: readonly string[];
+  /** The aliases the engine adds from the parent's (absent in records made before the component had any). */
+  readonly inheritedAliases?: readonly string[];
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: readonly string[];
 }
@@ -263,7 +265,9 @@ export async function recordVariant(programDir: string, variant: StackVariant, v
         propertyDependencies: Object.fromEntries(
           Object.entries(registration.propertyDependencies).sort(([a], [b]) => a.localeCompare(b)).map(([key, urns]) => [key, [...urns].sort()]),
         ),
-        aliases: [...registration.aliases].sort(),
+        // As the registration carried them: what its parent's aliases give it is the engine's doing.
+        aliases: [...registration.ownAliases].sort(),
+        inheritedAliases: registration.aliases.filter((alias) => !registration.ownAliases.includes(alias)).sort(),
         deleteBeforeReplace: registration.deleteBeforeReplace,
         ignoreChanges: [...registration.ignoreChanges].sort(),
       };
@@ -291,17 +295,18 @@ function usedCalls(value: unknown, calls: ReadonlyMap<string, RendererCall>, use
 }
 
 /** Records a variant with a compiled program in a fresh process. */
-export function recordInFreshProcess(programDir: string, variant: string, view: ViewKind): Registrations {
+export function recordInFreshProcess(programDir: string, variant: string, view: ViewKind, moreConfig: Record<string, string> = {}): Registrations {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovl-registrations-")), "record.json");
-  execFileSync(process.execPath, [__filename, programDir, variant, view, out], { stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(process.execPath, [__filename, programDir, variant, view, out, JSON.stringify(moreConfig)], { stdio: ["ignore", "ignore", "inherit"] });
   const text = fs.readFileSync(out, "utf8");
   fs.rmSync(path.dirname(out), { recursive: true, force: true });
   return JSON.parse(text) as Registrations;
 }
 
 if (require.main === module) {
-  const [programDir, variantName, view, out] = process.argv.slice(2);
-  const variant = STACK_VARIANTS.find((candidate) => candidate.name === variantName);
+  const [programDir, variantName, view, out, moreConfig] = process.argv.slice(2);
+  const named = STACK_VARIANTS.find((candidate) => candidate.name === variantName);
+  const variant = named === undefined ? undefined : { ...named, config: { ...named.config, ...(JSON.parse(moreConfig ?? "{}") as Record<string, string>) } };
   if (variant === undefined || (view !== "strict" && view !== "symbolic") || out === undefined) {
     process.stderr.write("usage: registrationRecord <programDir> <variant> strict|symbolic <out.json>\n");
     process.exit(2);

@@ -29,13 +29,13 @@ async function withDevStackEvaluated(body: () => Promise<void> | void): Promise<
 }
 
 test("the program's stack output `diagram` is the dev stack's Mermaid text", async () => {
-  await withDevStackEvaluated(() => {
-
+  await withDevStackEvaluated(async () => {
     const parsed = parseTopology(readStackConfig(DEV_STACK).raw);
     assert.ok(parsed.ok);
-    const program = require(path.join(DIST, "index.js")) as { diagram?: unknown };
-    assert.equal(program.diagram, renderMermaid(parsed.topology));
-    assert.match(String(program.diagram), /^flowchart LR\n {2}subgraph host0\["host1 \(docker, 10\.213\.70\.11\)"\]\n/);
+    const program = require(path.join(DIST, "index.js")) as { diagram: { apply: (f: (text: string) => void) => void } };
+    const text = await new Promise<string>((resolve) => program.diagram.apply(resolve));
+    assert.equal(text, renderMermaid(parsed.topology));
+    assert.match(text, /^flowchart LR\n {2}subgraph host0\["host1 \(docker, 10\.213\.70\.11\)"\]\n/);
   });
 });
 

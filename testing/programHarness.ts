@@ -36,8 +36,10 @@ export interface Registration {
   dependencies: string[];
   /** Per input property, the URNs its value came from. */
   propertyDependencies: Record<string, string[]>;
-  /** The URNs the engine would look for in the old state under this resource (its aliases). */
+  /** The URNs the engine would look for in the old state under this resource (its aliases, and those its parent's give it). */
   aliases: string[];
+  /** The aliases the registration itself carried, without those inherited from its parent. */
+  ownAliases: string[];
   deleteBeforeReplace: boolean;
   /** Input properties whose changes the engine ignores. */
   ignoreChanges: string[];
@@ -60,6 +62,8 @@ export interface EvaluateOptions {
   apply?: (args: pulumi.runtime.MockResourceArgs, earlier: ResourceRecord[], registration?: Registration) => Promise<Applied>;
   /** The compiled program folder holding index.js; default this project's dist/. */
   programDir?: string;
+  /** A compiled module to run instead of the program's index.js (a test program). */
+  program?: string;
   /**
    * The deployed state, by URN: a registration that takes one over (by URN or alias) gets its id and
    * computed outputs back, as the engine keeps them for a resource it does not replace.
@@ -136,6 +140,31 @@ function mockUrn(stack: string, project: string, parent: string, type: string, n
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
 let monitorWrapped = false;
+// Every registration's aliases by its URN: its children inherit them.
+const aliasesOf = new Map<string, string[]>();
+
+/**
+ * The aliases a child takes from its parent's, as the engine multiplies them out
+ * (pkg/resource/deploy/step_generator.go, generateAliases and inheritedChildAlias): the child under
+ * each of the parent's old URNs, by its name and by each of its own aliases. The engine takes only
+ * the parent's alias it found the parent under; every one is listed here, of which that is one.
+ */
+function inheritedAliases(type: string, name: string, parent: string, own: readonly string[], parentAliases: readonly string[]): string[] {
+  if (parent === "") return [];
+  const parentName = parent.slice(parent.lastIndexOf("::") + 2);
+  const under = (parentAlias: string, childType: string, childName: string) => {
+    const [, stack, project] = /^urn:pulumi:([^:]+)::([^:]+)::/.exec(parentAlias) ?? [];
+    const aliasName = childName.startsWith(parentName) ? parentAlias.slice(parentAlias.lastIndexOf("::") + 2) + childName.slice(parentName.length) : childName;
+    return resourceUrn(stack, project, parentAlias, childType, aliasName);
+  };
+  return parentAliases.flatMap((parentAlias) => [
+    under(parentAlias, type, name),
+    ...own.map((alias) => {
+      const typeChain = alias.split("::")[2].split("$");
+      return under(parentAlias, typeChain[typeChain.length - 1], alias.slice(alias.lastIndexOf("::") + 2));
+    }),
+  ]);
+}
 
 function wrapMonitor(stack: string, project: string): void {
   if (monitorWrapped) {
@@ -163,12 +192,15 @@ function wrapMonitor(stack: string, project: string): void {
       const aliasParent = spec.getNoparent() ? "" : spec.getParenturn() ? engineUrn(spec.getParenturn()) : parent;
       return resourceUrn(spec.getStack() || stack, spec.getProject() || project, aliasParent, spec.getType() || type, spec.getName() || name);
     });
+    const withInherited = [...aliases, ...inheritedAliases(type, name, parent, aliases, aliasesOf.get(parent) ?? [])];
+    aliasesOf.set(urn, withInherited);
     pendingRegistrations.set(`${type}::${name}`, {
       urn,
       parent,
       dependencies: (req.getDependenciesList() as string[]).map(engineUrn),
       propertyDependencies,
-      aliases: [...new Set(aliases)],
+      aliases: [...new Set(withInherited)],
+      ownAliases: [...new Set(aliases)],
       deleteBeforeReplace: req.getDeletebeforereplace(),
       ignoreChanges: req.getIgnorechangesList(),
     });
@@ -239,7 +271,7 @@ export async function evaluateProgram(options: EvaluateOptions): Promise<Evaluat
   const previousCwd = process.cwd();
   process.chdir(options.cwd);
   try {
-    require(path.join(options.programDir ?? DIST_ROOT, "index.js"));
+    require(options.program ?? path.join(options.programDir ?? DIST_ROOT, "index.js"));
   } catch (error) {
     return { resources, error: (error as Error).message };
   } finally {

@@ -150,11 +150,17 @@ describe("the engine model on the dev stack", () => {
     ]);
   });
 
-  test("a stack deployed by ea7be6b (before the per-host plan and the script builder) upgrades with updates in place only: the same URNs, nothing created, replaced or deleted on the hosts", () => {
+  test("a stack deployed by ea7be6b (before the per-host plan and the script builder) upgrades with updates in place only: every URN taken over by alias, nothing created, replaced or deleted on the hosts", () => {
     const old = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "testing", "engine", "fixtures", "dev-ea7be6b.json"), "utf8")) as Deployment;
     const previous = Object.fromEntries(old.map((r) => [r.urn, { id: r.id, outputs: r.outputs }]));
     const next = deploymentFromEvaluation(evaluate({ stackFile: DEV_STACK, cwd, previous }));
-    assert.deepEqual(next.map((r) => r.urn).sort(), old.map((r) => r.urn).sort(), "the same URNs");
+    // The component is the package's MacvlanOverlay now: each resource finds its old URN among the
+    // aliases it inherits from the component's alias to overlay:index:Overlay.
+    const oldUrns = new Set(old.map((r) => r.urn));
+    const takenOver = next.map((r) => [r.urn, ...r.aliases].filter((urn) => oldUrns.has(urn)));
+    assert.deepEqual(takenOver.map((urns) => urns.length), next.map(() => 1), "each new resource takes over exactly one old one");
+    assert.deepEqual(takenOver.flat().sort(), [...oldUrns].sort(), "every old URN");
+    assert.deepEqual(next.map((r) => r.urn.replace("::macvlan-overlay:index:MacvlanOverlay$", "::overlay:index:Overlay$")), takenOver.flat(), "under its old URN, by name");
     const steps = changes(planSteps(old, next));
     // The read-only checks may re-run (replaced when what they verify changed); they change nothing on a host.
     assert.deepEqual(summary(notChecks(steps)).filter((line) => !line.startsWith("update ")), []);
