@@ -10,6 +10,7 @@ import type { HostSession } from "./overlayHost";
 import { type ConcernKind, type HostCommandConcern, renderConcernScript } from "./plan";
 import { childAliases } from "./resourceNames";
 import { withReapply } from "./scripts";
+import { armedFingerprint } from "./scripts/confirm";
 import { runAsRoot } from "./scripts/privilege";
 
 /** Per kind: the component's type token and its command's name below the component's. */
@@ -122,6 +123,8 @@ export class HostConcernComponent extends pulumi.ComponentResource {
   public readonly fingerprint: pulumi.Output<string>;
   /** It writes a boot fragment that the host's boot unit runs at every boot. */
   public readonly writesBootFragment: boolean;
+  /** What an in-place update files its revert under (components/scripts/confirm.ts); undefined when it never arms. */
+  public readonly armedFingerprint: string | undefined;
 
   constructor(name: string, args: HostConcernComponentArgs, opts?: pulumi.ComponentResourceOptions) {
     const { concern } = args;
@@ -140,6 +143,7 @@ export class HostConcernComponent extends pulumi.ComponentResource {
       reapply: args.reapply,
     });
     this.command = made;
+    this.armedFingerprint = armedFingerprint(create);
     this.fingerprint = this.command.id.apply((id) => `${id}:${textDigest(create)}`);
     this.registerOutputs({
       kind: this.kind,
@@ -147,6 +151,7 @@ export class HostConcernComponent extends pulumi.ComponentResource {
       command: this.command,
       fingerprint: this.fingerprint,
       writesBootFragment: this.writesBootFragment,
+      armedFingerprint: this.armedFingerprint,
     });
   }
 

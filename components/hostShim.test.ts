@@ -25,7 +25,7 @@ describe("a host shim on the dev stack", () => {
     assert.equal(evaluation.error, undefined);
     const shim = evaluation.resources.find((r) => r.name === "host1/vlan10/shim/mvo-shim10");
     assert.ok(shim, evaluation.resources.map((r) => r.name).join(", "));
-    const script = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot: true });
+    const script = renderHostShim({ device: "mvo-shim10", parent: "ens33.10", address: "172.18.0.250", containerIps: ["172.18.0.2"], boot: true, confirmWithinSeconds: 600 });
     assert.equal(shim.inputs.create, script.create);
     assert.equal(shim.inputs.update, undefined, "no update script: pulumi-command runs create");
     assert.equal(shim.inputs.delete, script.delete);
@@ -38,15 +38,19 @@ describe("a host shim on the dev stack", () => {
     assert.ok(script.create.includes("/etc/macvlan-overlay/boot.d/25-shim-mvo-shim10.sh"));
 
     const next = deploymentFromEvaluation(evaluation);
+    // host1's Confirm carries the new command's fingerprint from now on.
     assert.deepEqual(changes(planSteps(deployed, next)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)}`), [
       "create host1/vlan10/shim/mvo-shim10",
+      "update host1/confirm",
     ]);
     // A new address converges in place; removing the key deletes exactly the shim.
     const moved = deploymentFromEvaluation(evaluateEditedDevStack(cwd, withShim("172.18.0.251")));
     assert.deepEqual(changes(planSteps(next, moved)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)} runs ${s.runs}`), [
       "update host1/vlan10/shim/mvo-shim10 runs create",
+      "update host1/confirm runs create",
     ]);
     assert.deepEqual(changes(planSteps(moved, deployed)).filter((s) => !nameOf(s.urn).includes("/check/")).map((s) => `${s.op} ${nameOf(s.urn)} runs ${s.runs}`), [
+      "update host1/confirm runs create",
       "delete host1/vlan10/shim/mvo-shim10 runs delete",
     ]);
   });

@@ -114,6 +114,11 @@ export interface MacvlanOverlayArgs {
   verify?: boolean;
   /** Change it to make every host command run its in-place update (the repair after drift). Default 0. */
   reapply?: number;
+  /**
+   * Seconds within which pulumi up must confirm an in-place update of a host's links, shims,
+   * promiscuous mode or router rules, or the host reverts it by itself; 0 turns this off. Default 600.
+   */
+  confirmWithinSeconds?: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import { connectivityProbes, containerHosts, hostsProbed, type ProbePlanOptions 
 import { BusyboxContainer } from "./busyboxContainer";
 import { ConnectivityCheck, type ProbeResult, verifiedFingerprint } from "./connectivityCheck";
 import { HostConcernComponent } from "./hostConcern";
+import { HostConfirmations } from "./hostConfirm";
 import type { PinnedHostKeys } from "./hostKeys";
 import { MacvlanNetwork } from "./macvlanNetwork";
 import { OverlayHost } from "./overlayHost";
@@ -112,6 +113,8 @@ export class OverlayChildren {
   public readonly routerRules: string[] = [];
   /** Per docker host with containers, its connectivity check's results. */
   public readonly checks: Record<string, pulumi.Output<ProbeResult[]>> = {};
+  /** Each host's arming commands, for its Confirm (components/hostConfirm.ts). */
+  private readonly confirmations = new HostConfirmations();
 
   constructor(private readonly owner: pulumi.ComponentResource, args: OverlayArgs) {
     const { topology } = args;
@@ -125,6 +128,7 @@ export class OverlayChildren {
       verifiedOn.set(host.name, verified);
     }
 
+    const checks: pulumi.Resource[] = [];
     if (topology.verify) {
       // Each check verifies, depends on and re-runs for what sits on the hosts its probes touch, in
       // config order (with two docker hosts, as in the dev stack, that is every host).
@@ -144,8 +148,10 @@ export class OverlayChildren {
           { parent: this.owner, aliases: aliases.check(host) },
         );
         this.checks[host.name] = check.report;
+        checks.push(check);
       }
     }
+    this.confirmations.register(checks, topology.reapply);
   }
 
   /** A host and every concern of its plan, each with the resources of the concerns it depends on. */
@@ -216,6 +222,7 @@ export class OverlayChildren {
             componentOpts(concern),
           );
           made = { resource: component.command, fingerprint: component.fingerprint };
+          this.confirmations.add(host.name, overlayHost, component);
           if (concern.kind === "vlan-link") {
             // Networks take their parent from the link once it exists: an input edge to the link.
             made = { ...made, value: component.after(concern.subinterface.device) };

@@ -39,7 +39,7 @@ test("the router: boot unit, trunk, its links and the NAT rules after every link
   assert.ok(nat?.kind === "nat-router");
   assert.equal(nat.rules.length, 6);
   assert.equal(nat.rules[0], "-t nat -A POSTROUTING -o ens33.10 -m comment --comment macvlan-overlay -j MASQUERADE");
-  assert.deepEqual(nat.script, { renderer: "natRouter", args: { interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true } });
+  assert.deepEqual(nat.script, { renderer: "natRouter", args: { interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true, confirmWithinSeconds: 600 } });
 });
 
 test("names are the host and the key: the resource names stacks were deployed with", () => {

@@ -300,7 +300,9 @@ export function planHost(topology: Topology, host: Host): HostConcern[] {
     });
   }
 
-  const promiscuous: PromiscuousModeScriptArgs = { trunkInterface: host.trunkInterface, persistence, boot };
+  // Only when updates arm: with commit confirmed off the renderers are called as before it existed.
+  const confirm = topology.confirmWithinSeconds > 0 ? { confirmWithinSeconds: topology.confirmWithinSeconds } : {};
+  const promiscuous: PromiscuousModeScriptArgs = { trunkInterface: host.trunkInterface, persistence, boot, ...confirm };
   concerns.push({
     kind: "promiscuous-mode",
     ...common(concernKeys.trunk),
@@ -318,7 +320,7 @@ export function planHost(topology: Topology, host: Host): HostConcern[] {
   });
 
   for (const subinterface of host.subinterfaces) {
-    const link: VlanSubinterfaceScriptArgs = { subinterface, persistence, boot };
+    const link: VlanSubinterfaceScriptArgs = { subinterface, persistence, boot, ...confirm };
     const linkKey = concernKeys.vlan(subinterface.vlan);
     concerns.push({
       kind: "vlan-link",
@@ -390,7 +392,7 @@ export function planHost(topology: Topology, host: Host): HostConcern[] {
   }
 
   for (const shim of host.shims) {
-    const args: HostShimScriptArgs = { device: shim.device, parent: shim.parent, address: shim.address, containerIps: shim.containerIps, boot };
+    const args: HostShimScriptArgs = { device: shim.device, parent: shim.parent, address: shim.address, containerIps: shim.containerIps, boot, ...confirm };
     concerns.push({
       kind: "host-shim",
       ...common(concernKeys.shim(shim.vlan)),
@@ -414,7 +416,7 @@ export function planHost(topology: Topology, host: Host): HostConcern[] {
     const interfaces = host.subinterfaces.map((subinterface) => subinterface.device);
     const { masquerade } = topology.router;
     const rules = routerRules({ interfaces, masquerade });
-    const args: NatRouterScriptArgs = { interfaces, masquerade, boot };
+    const args: NatRouterScriptArgs = { interfaces, masquerade, boot, ...confirm };
     concerns.push({
       kind: "nat-router",
       ...common(concernKeys.router),

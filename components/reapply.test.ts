@@ -49,7 +49,8 @@ describe("the reapply key on the dev stack", () => {
     const steps = changes(planSteps(deployed, once));
     assert.deepEqual(
       steps.filter((s) => s.op === "update").map((s) => `${nameOf(s.urn)} runs ${s.runs}`).sort(),
-      HOST_COMMANDS.map((name) => `${name} runs create`),
+      // Each host's Confirm too: its message after a revert names the next reapply number.
+      [...HOST_COMMANDS, "host1/confirm", "host2/confirm", "router/confirm"].sort().map((name) => `${name} runs create`),
     );
     assert.deepEqual(
       steps.filter((s) => s.op !== "update").map((s) => `${s.op}(${s.phase}) ${nameOf(s.urn)}`).sort(),
@@ -62,6 +63,6 @@ describe("the reapply key on the dev stack", () => {
     );
     // The next repair: 1 → 2 is again an update of every host command.
     const twice = changes(planSteps(once, withReapplyKey(2)));
-    assert.deepEqual(twice.filter((s) => s.op === "update").map((s) => nameOf(s.urn)).sort(), HOST_COMMANDS);
+    assert.deepEqual(twice.filter((s) => s.op === "update").map((s) => nameOf(s.urn)).sort(), [...HOST_COMMANDS, "host1/confirm", "host2/confirm", "router/confirm"].sort());
   });
 });

@@ -26,6 +26,12 @@ const FIXTURE = path.join(PROJECT_ROOT, "components", "fixtures", "registrations
 const fixture = JSON.parse(fs.readFileSync(FIXTURE, "utf8")) as Fixture;
 const PROGRAM = path.resolve(__dirname, "..");
 const SCRIPT_INPUTS = new Set(["create", "delete", "update", "stdin", "triggers"]);
+/**
+ * Commit confirmed is off: with confirmWithinSeconds 0 the program registers what it did before the
+ * feature; what the feature adds (a Confirm per host, arming creates) is tested in components/hostConfirm.test.ts.
+ */
+const AS_BEFORE_CONFIRM = { "macvlan-overlay:confirmWithinSeconds": "0" };
+
 /** The component's URN chain since the package, and before it (its alias): every child's URN starts with it. */
 const PACKAGE_CHAIN = "::macvlan-overlay:index:MacvlanOverlay";
 const PROGRAM_CHAIN = "::overlay:index:Overlay";
@@ -68,12 +74,12 @@ describe(`registrations against ${fixture.commit}`, () => {
 
   for (const [name, expected] of Object.entries(fixture.variants)) {
     test(`${name}: the same custom resources, inputs (scripts aside) and recorded dependencies`, () => {
-      const resources = asBeforeThePackage(recordInFreshProcess(PROGRAM, name, "strict").resources);
+      const resources = asBeforeThePackage(recordInFreshProcess(PROGRAM, name, "strict", AS_BEFORE_CONFIRM).resources);
       assert.deepEqual(resources, strictView(expected));
     });
 
     test(`${name}: every script comes from the same renderer called with the same arguments`, () => {
-      const record = recordInFreshProcess(PROGRAM, name, "symbolic");
+      const record = recordInFreshProcess(PROGRAM, name, "symbolic", AS_BEFORE_CONFIRM);
       const { calls } = record;
       const resources = asBeforeThePackage(record.resources);
       // Tokens name their call by content: equal tokens are equal calls.

@@ -51,7 +51,7 @@ test("a secret under a misspelt key is named but never shown", () => {
   assert.equal(
     result.error,
     "invalid stack configuration:\nsshPrivatekey (secret): is not a known key: did you mean `sshPrivateKey`? (known: trunkInterface, persistence, sshUser, " +
-      "sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
+      "sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
   );
   assert.ok(!result.error?.includes("c2VjcmV0"), "the key text appears in the error");
   assert.deepEqual(result.resources, []);

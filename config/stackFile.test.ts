@@ -59,7 +59,7 @@ test("another project's key is reported as unknown under its full name", () => {
     value: "bar",
     message:
       "is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
-      "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
+      "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
   });
 });
 

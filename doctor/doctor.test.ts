@@ -85,12 +85,13 @@ test("a router built by the program's scripts (boot unit included) matches, and 
     box.exec("ip link add ens33 type veth peer name ens33-peer && ip link add ens33.10 type veth peer name p10 && ip link add ens33.20 type veth peer name p20 && ip link set ens33-peer up && ip link set p10 up && ip link set p20 up");
     // As the program deploys it: the boot unit first, then each concern with its boot fragment.
     const boot = true;
+    const { confirmWithinSeconds } = topology;
     box.exec(`sh -c ${shellQuote(renderBootUnit({ trunkInterfaces: ["ens33"] }).create)}`);
-    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot }).create)}`);
+    box.exec(`sh -c ${shellQuote(renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot, confirmWithinSeconds }).create)}`);
     for (const sub of router.subinterfaces) {
-      box.exec(`sh -c ${shellQuote(renderVlanSubinterface({ subinterface: sub, persistence: "network-scripts", boot }).create)}`);
+      box.exec(`sh -c ${shellQuote(renderVlanSubinterface({ subinterface: sub, persistence: "network-scripts", boot, confirmWithinSeconds }).create)}`);
     }
-    box.exec(`sh -c ${shellQuote(renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot }).create)}`);
+    box.exec(`sh -c ${shellQuote(renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot, confirmWithinSeconds }).create)}`);
 
     const clean = readRouter(box, topology);
     assert.deepEqual(

@@ -83,7 +83,8 @@ export interface DayTwoScenario {
   smallest: CaseSet;
 }
 
-const CHECK = /\/check\/ping |-check-ping /;
+/** The connectivity checks' steps, and the Confirms' that follow them (asserted where a scenario arms). */
+const CHECK = /\/check\/ping |-check-ping |\/confirm /;
 const onHostSteps = (steps: string[]) => steps.filter((step) => !CHECK.test(step));
 const ops = (steps: string[]) => [...new Set(steps.map((step) => step.split(" ")[0]))].sort();
 const named = (steps: string[], pattern: RegExp) => steps.filter((step) => pattern.test(step));
@@ -94,7 +95,11 @@ export const DAY_TWO: DayTwoScenario[] = [
     title: "host1's VLAN 10 address changes: its link command updates in place, its containers keep their interfaces",
     edits: ADDRESS,
     watchForwarding: false,
-    expect: (steps) => assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs create on 10.213.70.11:22)"]),
+    expect: (steps) => {
+      assert.deepEqual(onHostSteps(steps), ["update host1/vlan10/link/ens33.10 (runs create on 10.213.70.11:22)"]);
+      // The link's update armed a revert on host1: host1's Confirm runs again to disarm it, no other.
+      assert.deepEqual(named(steps, /\/confirm /), ["update host1/confirm (runs create on 10.213.70.11:22)"]);
+    },
     smallest: "core",
   },
   {

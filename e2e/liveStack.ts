@@ -50,6 +50,11 @@ export interface LiveUpRequest {
   keysDir: string;
   /** `pulumi up --parallel`: at most this many steps at once; 0, the default, is unbounded. */
   parallel?: number;
+  /**
+   * A fault the test puts into what a host runs: per command name, a text of its script and what
+   * replaces it there (the state keeps the program's script). Default none.
+   */
+  faults?: Record<string, readonly [string, string]>;
 }
 
 export interface LiveUpResult {
@@ -79,8 +84,8 @@ export class LabStack {
   }
 
   /** `pulumi up` of a stack file (its name must be Pulumi.<stack>.yaml); throws with the steps done on failure. */
-  up(stackFile: string, options: { programDir?: string; replace?: string[] } = {}): ExecutedStep[] {
-    return this.run({ stackFile, programDir: options.programDir, replace: options.replace });
+  up(stackFile: string, options: { programDir?: string; replace?: string[]; faults?: LiveUpRequest["faults"] } = {}): ExecutedStep[] {
+    return this.run({ stackFile, programDir: options.programDir, replace: options.replace, faults: options.faults });
   }
 
   /**
@@ -140,7 +145,7 @@ export class LabStack {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private run(request: Pick<LiveUpRequest, "stackFile" | "programDir" | "replace">): ExecutedStep[] {
+  private run(request: Pick<LiveUpRequest, "stackFile" | "programDir" | "replace" | "faults">): ExecutedStep[] {
     const resultFile = path.join(this.dir, "result.json");
     const requestFile = path.join(this.dir, "request.json");
     fs.rmSync(resultFile, { force: true });

@@ -20,6 +20,8 @@ import { createNetwork, ensureImage, mustSucceed, removeDockerObject, runContain
 import type { ExecutedStep, LiveEntry, LiveObject, LiveUpRequest, LiveUpResult } from "./liveStack";
 
 const COMMAND = "command:remote:Command";
+/** A host's Confirm command (components/hostConfirm.ts). */
+const CONFIRM = /\/confirm$/;
 
 class LiveRun {
   /** The state as it stands: old entries not yet deleted, then what this run created or kept. */
@@ -268,12 +270,22 @@ class LiveRun {
   }
 
   private async command(name: string, inputs: Record<string, any>, script: string, id: string, record: ExecutedStep): Promise<Done> {
-    const target = this.sshTarget(inputs.connection);
-    const result = await runScriptAsync(target, script, inputs.stdin);
+    // A host's Confirm opens its own connection, as pulumi-command does for every command: a host that
+    // refuses new SSH connections must fail it even while a shared master to it is still open.
+    const target = { ...this.sshTarget(inputs.connection), ...(CONFIRM.test(name) ? { multiplex: false } : {}) };
+    const result = await runScriptAsync(target, this.withFault(name, script), inputs.stdin);
     const stdout = mustSucceed(name, "create or update", result);
     record.output = stdout;
     record.endedAt = Date.now();
     return { id, state: { ...inputs, stdout: stdout.replace(/\n$/, ""), stderr: result.stderr }, live: { kind: "command", target, delete: inputs.delete ?? "" } };
+  }
+
+  /** The script as the host runs it: with the test's fault for this command, if it has one (the text must be there). */
+  private withFault(name: string, script: string): string {
+    const fault = this.request.faults?.[name];
+    if (fault === undefined) return script;
+    if (!script.includes(fault[0])) throw new Error(`${name}: the fault's place ${JSON.stringify(fault[0])} is not in its script`);
+    return script.replace(fault[0], fault[1]);
   }
 
   private sshTarget(connectionInput: unknown): SshTarget {

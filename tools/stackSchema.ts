@@ -129,6 +129,11 @@ const KEY_NOTES: Record<string, KeyNote> = {
   reapply: {
     rules: "`pulumi config set reapply <N+1>` is the repair the doctor prints ([Repair](operations.md#repair)); 0 adds nothing to the scripts.",
   },
+  confirmWithinSeconds: {
+    type: "seconds, 0–86400",
+    rules:
+      "Counted from the host's first armed change of the update; each host's Confirm runs once every connectivity check passed ([Commit confirmed](operations.md#commit-confirmed)). Docker objects, deletes and replacements are not covered.",
+  },
 };
 
 interface KeyRow {

@@ -61,7 +61,7 @@ test("a broken stack names each bad key, then the count", () => {
     exitCode: 1,
     output: [
       "colour blue: is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
-        "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
+        "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
       "vlans[2].id 5000: must be an integer from 1 to 4094",
       "hosts[1].containers[0].ip 172.18.0.1: is the gateway of vlan 10",
       `${file}: 3 problems`,
@@ -259,7 +259,7 @@ test("a port written with a leading 0 is refused by key, with the other problems
     output: [
       "hosts[0].port 022: a leading 0 makes it octal to the Pulumi CLI (YAML 1.1) and decimal to validate (YAML 1.2): drop the 0, or quote the text",
       "sshPrivatekey (secret): is not a known key: did you mean `sshPrivateKey`? (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
-        "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
+        "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
       `${file}: 2 problems`,
     ].join("\n"),
     notes: [],

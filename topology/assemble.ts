@@ -33,12 +33,13 @@ export function assembleTopology(config: ShapedConfig): Topology {
     macvlanMode: settings.macvlanMode,
     verify: settings.verify,
     reapply: settings.reapply,
+    confirmWithinSeconds: settings.confirmWithinSeconds,
   };
 }
 
 /** The settings with every defaulted key present, as they are once the schema passed. */
 function complete(settings: Partial<Settings>): Settings {
-  for (const key of ["trunkInterface", "persistence", "sshUser", "macvlanMode", "verify", "reapply"] as const) {
+  for (const key of ["trunkInterface", "persistence", "sshUser", "macvlanMode", "verify", "reapply", "confirmWithinSeconds"] as const) {
     if (settings[key] === undefined) throw new Error(`assembleTopology: ${key} is missing although no problem was reported`);
   }
   return settings as Settings;

@@ -78,7 +78,7 @@ export function problem(path: string, value: string, message: string): ConfigPro
 
 export const KNOWN_TOP_LEVEL =
   "is not a known key (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, " +
-  "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)";
+  "sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)";
 /** An unknown-key message that names the known key the misspelt one most likely meant. */
 export function didYouMean(key: string, message: string): string {
   return message.replace("is not a known key", `is not a known key: did you mean \`${key}\`?`);

@@ -209,6 +209,11 @@ export const configFields = {
   macvlanMode: orDefault(choice(["bridge", "private", "vepa", "passthru"]), "bridge", "Docker macvlan mode."),
   verify: orDefault(boolean(), true, "Run the connectivity check after the containers are up."),
   reapply: orDefault(integer(0, 2147483647), 0, "Change it to make every host command run its in-place update (the repair after drift)."),
+  confirmWithinSeconds: orDefault(
+    integer(0, 86400),
+    600,
+    "Seconds within which pulumi up must confirm an in-place update of a host's links, shims, promiscuous mode or router rules, or the host reverts it by itself; 0 turns this off.",
+  ),
 };
 
 export const configSchema = mapping(configFields);

@@ -136,6 +136,8 @@ export interface Topology {
   readonly verify: boolean;
   /** A number in every host command's scripts (from 1 on): changing it makes each run its update. */
   readonly reapply: number;
+  /** Seconds an in-place update of a host command stays armed to revert unless confirmed (0: off). */
+  readonly confirmWithinSeconds: number;
 }
 
 /** One problem in the raw config: the key path and the offending value named. */

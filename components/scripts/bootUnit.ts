@@ -17,6 +17,7 @@ import type { Persistence } from "../../topology/types";
 import { buildScript, type ScriptStep, scriptStart, shellFunction, steps } from "./scriptBuilder";
 import { DELETE_NOTE, FAIL, HOLD_HOST_LOCK, type HostScript, KEEPS_NO_JOURNAL, LOCK_HOST, RELEASE_STATE_DIR, SAY, shellQuote, UNLOCK_HOST } from "./shell";
 import { joinScript } from "./shellText";
+import { bootRearmLines } from "./confirm";
 
 export const BOOT_UNIT_NAME = "macvlan-overlay.service";
 export const BOOT_UNIT_PATH = `/etc/systemd/system/${BOOT_UNIT_NAME}`;
@@ -69,6 +70,7 @@ export function renderBootRunner(): string {
     MANAGED_MARKER,
     "set -u",
     "status=0",
+    ...bootRearmLines(),
     `for fragment in ${shellQuote(BOOT_FRAGMENT_DIR)}/*.sh; do`,
     "  [ -f \"$fragment\" ] || continue",
     "  if ! sh \"$fragment\"; then",
@@ -100,13 +102,30 @@ export const BOOT_FRAGMENT_DELIMITER = "MACVLAN_OVERLAY_BOOT_FRAGMENT";
  * the fragment file in the same transaction, just before it commits. At boot the runner runs the file.
  */
 export function createRunningFragment(title: string, fragment: ManagedFile): string {
-  const lines = fragment.content.replace(/\n$/, "").split("\n");
+  return holdingText(title, fragment.content, fragment.path, "Runs its boot fragment, held once below, which writes itself to its file as it commits.");
+}
+
+/**
+ * A create without the boot unit whose converge can be confirmed (components/scripts/confirm.ts): it
+ * holds its converge text the same way, so an update can file that text as its revert script.
+ */
+export function createHoldingConverge(title: string, converge: string): string {
+  return holdingText(title, converge, "the converge", "Runs its converge, held once below, which it also files as its revert script when an update arms.");
+}
+
+/** A create without the boot unit: its converge held (createHoldingConverge) when updates arm, else the converge itself. */
+export function createWithoutBootUnit(title: string, converge: string, confirmWithinSeconds = 0): string {
+  return confirmWithinSeconds > 0 ? createHoldingConverge(title, converge) : converge;
+}
+
+function holdingText(title: string, text: string, what: string, comment: string): string {
+  const lines = text.replace(/\n$/, "").split("\n");
   if (lines.includes(BOOT_FRAGMENT_DELIMITER)) {
-    throw new Error(`a boot fragment line equals the heredoc delimiter ${BOOT_FRAGMENT_DELIMITER}: ${fragment.path}`);
+    throw new Error(`a boot fragment line equals the heredoc delimiter ${BOOT_FRAGMENT_DELIMITER}: ${what}`);
   }
   return joinScript([
     // The fragment sets its own umask; here nothing is written before it runs.
-    ...scriptStart(title, ["Runs its boot fragment, held once below, which writes itself to its file as it commits."], false),
+    ...scriptStart(title, [comment], false),
     "boot_fragment_text=",
     "while IFS= read -r fragment_line; do boot_fragment_text=\"$boot_fragment_text$fragment_line",
     `"; done <<'${BOOT_FRAGMENT_DELIMITER}'`,

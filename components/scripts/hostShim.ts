@@ -4,7 +4,8 @@
 // The shim is entirely ours: create makes it (never adopts a link of that name), an update converges
 // its parent, address and routes, delete removes the link and, with it, its address and routes.
 
-import { bootFragment, bootFragmentPath, dropFragment, dropStaleFragment, writeFragment } from "./bootUnit";
+import { bootFragment, bootFragmentPath, createWithoutBootUnit, dropFragment, dropStaleFragment, writeFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
 import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
   BEGIN_TRANSACTION,
@@ -35,6 +36,12 @@ export interface HostShimScriptArgs {
   readonly containerIps?: readonly string[];
   /** Write the boot fragment that makes the shim again at boot (the host has the boot unit). Default false. */
   readonly boot?: boolean;
+  /** The stack's confirmWithinSeconds: an in-place update arms a revert that far ahead (confirm.ts). Default 0: off. */
+  readonly confirmWithinSeconds?: number;
+}
+
+function confirmation(args: { readonly device: string; readonly confirmWithinSeconds?: number }): Confirmation {
+  return { id: `shim-${args.device}`, withinSeconds: args.confirmWithinSeconds ?? 0 };
 }
 
 const RECORD_PREFIX = "shim-";
@@ -75,9 +82,12 @@ function renderConverge(args: HostShimScriptArgs): string {
   const { parent, address } = args;
   const routes = [...new Set(args.containerIps ?? [])].sort();
   const boot = args.boot === true;
+  return confirmableConverge(confirmation(args), (confirm) => {
   const body = steps(
+    confirm.guard,
     RECORD_NAME,
     BEGIN_TRANSACTION,
+    confirm.arm,
     "# Preflight: nothing changes on the host until these pass.",
     "link_exists \"$PARENT\" || fail \"$SHIM: parent interface $PARENT does not exist\"",
     "if link_exists \"$SHIM\" && ! recorded \"$BEFORE\" link=absent; then",
@@ -138,6 +148,7 @@ function renderConverge(args: HostShimScriptArgs): string {
     "  fi",
     "done",
     boot ? writeFragment("FRAGMENT_TEXT") : dropStaleFragment(),
+    confirm.file,
     "commit",
     { lines: [], uses: [LINK_EXISTS, FAIL, RECORDED, RECORD, SAY, MAKE_SHIM, SHIM_PARENT, SHIM_IS_MACVLAN, UNDO_PUSH, COMMIT] },
   );
@@ -151,9 +162,11 @@ function renderConverge(args: HostShimScriptArgs): string {
       ["FRAGMENT", fragmentPath(args.device)],
       ...(boot ? [["FRAGMENT_TEXT", hostShimBootFragment(args).content] as const] : []),
       ["STATE_DIR", STATE_DIR],
+      ...confirm.values,
     ],
     uses: body.uses,
     body: body.lines,
+  });
   });
 }
 
@@ -166,7 +179,8 @@ export function hostShimBootFragment(args: HostShimScriptArgs) {
  * The delete needs only the device (it reads the record; a fragment is removed by its path alone),
  * so a cleanup without state can render it.
  */
-export function renderHostShimDelete(device: string): string {
+export function renderHostShimDelete(device: string, confirmWithinSeconds = 0): string {
+  const forgotten = forgetConfirmation(confirmation({ device, confirmWithinSeconds }));
   const body = steps(
     RECORD_NAME,
     HOLD_HOST_LOCK,
@@ -184,13 +198,14 @@ export function renderHostShimDelete(device: string): string {
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
+    forgotten.step,
     "release_state_dir",
     { lines: [], uses: [SAY, RECORDED, LINK_EXISTS, FORGET, RELEASE_STATE_DIR] },
   );
   return buildScript({
     title: "host shim (delete)",
     comments: [DELETE_NOTE],
-    values: [["SHIM", device], ["FRAGMENT", fragmentPath(device)], ["STATE_DIR", STATE_DIR]],
+    values: [["SHIM", device], ["FRAGMENT", fragmentPath(device)], ["STATE_DIR", STATE_DIR], ...forgotten.values],
     uses: body.uses,
     body: body.lines,
     replacing: KEEPS_NO_JOURNAL,
@@ -198,7 +213,10 @@ export function renderHostShimDelete(device: string): string {
 }
 
 export function renderHostShim(args: HostShimScriptArgs): HostScript {
-  return { create: renderConverge(args), delete: renderHostShimDelete(args.device) };
+  return {
+    create: createWithoutBootUnit("host shim (create or update)", renderConverge(args), args.confirmWithinSeconds),
+    delete: renderHostShimDelete(args.device, args.confirmWithinSeconds),
+  };
 }
 
 /**

@@ -2,7 +2,8 @@
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
-import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
 import { firewalldCommandsValue, ROUTER_PREFLIGHT } from "./routerPreflight";
 import { dropFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
@@ -38,6 +39,12 @@ export interface NatRouterScriptArgs {
   readonly masquerade: boolean;
   /** Write the boot fragment that brings the rules back at boot (the host has the boot unit). Default false. */
   readonly boot?: boolean;
+  /** The stack's confirmWithinSeconds: an in-place update arms a revert that far ahead (confirm.ts). Default 0: off. */
+  readonly confirmWithinSeconds?: number;
+}
+
+function confirmation(args: NatRouterScriptArgs): Confirmation {
+  return { id: "nat-router", withinSeconds: args.confirmWithinSeconds ?? 0 };
 }
 
 const TAG = ["-m", "comment", "--comment", RULE_COMMENT] as const;
@@ -225,9 +232,12 @@ const FRAGMENT_VALUE: readonly [string, string] = ["FRAGMENT", bootFragmentPath(
  */
 function converge(args: NatRouterScriptArgs, title: string, fragment = false): string {
   const sysctlFile = ipForwardSysctlFile();
+  return confirmableConverge(confirmation(args), (confirm) => {
   const body = steps(
+    confirm.guard,
     RECORD_NAME,
     BEGIN_TRANSACTION,
+    confirm.arm,
     "# Preflight: nothing changes on the host until this passes.",
     ROUTER_PREFLIGHT,
     refuseForeign("SYSCTL_FILE"),
@@ -249,6 +259,7 @@ function converge(args: NatRouterScriptArgs, title: string, fragment = false): s
     "remove_ours_except nat POSTROUTING \"$NAT_RULES\"",
     "remove_ours_except filter FORWARD \"$FILTER_RULES\"",
     args.boot === true ? writeOwnFragment() : dropStaleFragment(),
+    confirm.file,
     "commit",
     { lines: [], uses: [IP_FORWARD, RECORD, SAY, UNDO_PUSH, SET_IP_FORWARD, ADD_RULES, REMOVE_OURS_EXCEPT, COMMIT] },
   );
@@ -263,9 +274,11 @@ function converge(args: NatRouterScriptArgs, title: string, fragment = false): s
       ["SYSCTL_TEXT", sysctlFile.content],
       FRAGMENT_VALUE,
       ["STATE_DIR", STATE_DIR],
+      ...confirm.values,
     ],
     uses: body.uses,
     body: body.lines,
+  });
   });
 }
 
@@ -277,6 +290,7 @@ export function routerBootFragment(args: NatRouterScriptArgs): ManagedFile {
 export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
   const boot = args.boot === true;
   const title = "NAT router between the VLANs (create or update)";
+  const forgotten = forgetConfirmation(confirmation(args));
   const remove = steps(
     RECORD_NAME,
     HOLD_HOST_LOCK,
@@ -301,15 +315,22 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "  fi",
     "  forget \"$BEFORE\"",
     "fi",
+    forgotten.step,
     "release_state_dir",
     { lines: [], uses: [DELETE_RULES, REMOVE_OURS_EXCEPT, SAY, IP_FORWARD, SET_IP_FORWARD, FORGET, RELEASE_STATE_DIR] },
   );
   return {
-    create: boot ? createRunningFragment(title, routerBootFragment(args)) : converge(args, title),
+    create: boot ? createRunningFragment(title, routerBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds),
     delete: buildScript({
       title: "NAT router between the VLANs (delete)",
       comments: [DELETE_NOTE],
-      values: [...ruleValues(routerRules(args)), ["SYSCTL_FILE", ipForwardSysctlFile().path], ...(boot ? [FRAGMENT_VALUE] : []), ["STATE_DIR", STATE_DIR]],
+      values: [
+        ...ruleValues(routerRules(args)),
+        ["SYSCTL_FILE", ipForwardSysctlFile().path],
+        ...(boot ? [FRAGMENT_VALUE] : []),
+        ["STATE_DIR", STATE_DIR],
+        ...forgotten.values,
+      ],
       uses: remove.uses,
       body: remove.lines,
       replacing: KEEPS_NO_JOURNAL,

@@ -2,7 +2,8 @@
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";
-import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
 import type { ManagedFile } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
 import { buildScript, shellFunction, steps } from "./scriptBuilder";
@@ -28,6 +29,12 @@ export interface PromiscuousModeScriptArgs {
   readonly persistence: Persistence;
   /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
   readonly boot?: boolean;
+  /** The stack's confirmWithinSeconds: an in-place update arms a revert that far ahead (confirm.ts). Default 0: off. */
+  readonly confirmWithinSeconds?: number;
+}
+
+function confirmation(args: PromiscuousModeScriptArgs): Confirmation {
+  return { id: `promisc-${args.trunkInterface}`, withinSeconds: args.confirmWithinSeconds ?? 0 };
 }
 
 /** The record of the flag before the first create: one line, `promisc=on` or `promisc=off`. */
@@ -64,9 +71,12 @@ function values(args: PromiscuousModeScriptArgs, withFragment: boolean): Array<r
  */
 function converge(args: PromiscuousModeScriptArgs, title: string, fragment = false): string {
   const boot = args.boot === true;
+  return confirmableConverge(confirmation(args), (confirm) => {
   const body = steps(
+    confirm.guard,
     RECORD_NAME,
     BEGIN_TRANSACTION,
+    confirm.arm,
     "ip link show dev \"$IFACE\" >/dev/null 2>&1 || fail \"$IFACE: no such interface\"",
     "was=$(promisc_state)",
     "if [ ! -f \"$BEFORE\" ]; then",
@@ -82,10 +92,12 @@ function converge(args: PromiscuousModeScriptArgs, title: string, fragment = fal
     "fi",
     ...(persistenceBackend(args.persistence).persists.promiscuous || boot ? [] : ["say \"$IFACE: promisc is not persisted across reboots\""]),
     boot ? writeOwnFragment() : dropStaleFragment(),
+    confirm.file,
     "commit",
     { lines: [], uses: [FAIL, PROMISC_STATE, RECORD, SAY, UNDO_PUSH, COMMIT] },
   );
-  return buildScript({ fragment, title, comments: comments(args), values: values(args, true), uses: body.uses, body: body.lines });
+  return buildScript({ fragment, title, comments: comments(args), values: [...values(args, true), ...confirm.values], uses: body.uses, body: body.lines });
+  });
 }
 
 /** The boot fragment: the converge, run by the boot unit in name order (10: trunks first); its create runs the same text. */
@@ -96,6 +108,7 @@ export function promiscuousBootFragment(args: PromiscuousModeScriptArgs): Manage
 export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScript {
   const boot = args.boot === true;
   const title = "promiscuous mode (create or update)";
+  const forgotten = forgetConfirmation(confirmation(args));
   const remove = steps(
     RECORD_NAME,
     HOLD_HOST_LOCK,
@@ -113,15 +126,16 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "fi",
     "forget \"$BEFORE\"",
     ...(boot ? [dropFragment()] : []),
+    forgotten.step,
     "release_state_dir",
     { lines: [], uses: [SAY, RECORDED, PROMISC_STATE, FORGET, RELEASE_STATE_DIR] },
   );
   return {
-    create: boot ? createRunningFragment(title, promiscuousBootFragment(args)) : converge(args, title),
+    create: boot ? createRunningFragment(title, promiscuousBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds),
     delete: buildScript({
       title: "promiscuous mode (delete)",
       comments: [DELETE_NOTE],
-      values: values(args, boot),
+      values: [...values(args, boot), ...forgotten.values],
       uses: remove.uses,
       body: remove.lines,
       replacing: KEEPS_NO_JOURNAL,

@@ -11,12 +11,19 @@ const COMMAND = "command:remote:Command";
 /** Every input of a command that is script text. */
 const SCRIPT_INPUTS = ["create", "update", "delete", "stdin"] as const;
 
-/** At most this many lines of script in all the dev stack's commands (split on newlines). */
-const MAX_LINES = 5000;
+/**
+ * At most this many lines of script in all the dev stack's commands (split on newlines): 5,000 before
+ * commit confirmed, which added a Confirm per host and, in each of the ten arming creates, the
+ * functions that arm, file and run a revert (components/scripts/confirm.ts).
+ */
+const MAX_LINES = 5500;
 /** At most this many bytes in one command's script inputs (create + update + delete + stdin), 12 KiB. */
 const MAX_COMMAND_BYTES = 12 * 1024;
-/** What the scripts reach today (see the todo test below): a bound, so they do not grow back. */
-const MAX_COMMAND_BYTES_NOW = 16 * 1024;
+/**
+ * What the scripts reach today (see the todo test below): a bound, so they do not grow back. 16 KiB
+ * before commit confirmed; its arming functions add 2.6 KiB to a VLAN link's create.
+ */
+const MAX_COMMAND_BYTES_NOW = 18 * 1024;
 /** No script holds a block of this many lines twice. */
 const REPEATED_BLOCK_LINES = 40;
 
@@ -49,9 +56,9 @@ function everyText(scripts: Scripts): Array<[string, string]> {
 /** The header of quoted assignments (and shellcheck notes on them): every value a script takes. */
 const HEADER_LINE = /^(?:# shellcheck disable=[^\n]*\n)?[A-Z][A-Z0-9_]*='(?:[^']|'\\'')*'\n/gm;
 
-test("the dev stack's host commands hold 17 commands and at most 5,000 lines of script", () => {
+test("the dev stack's host commands hold 20 commands (3 of them Confirms) and at most 5,500 lines of script", () => {
   const scripts = devScripts();
-  assert.equal(scripts.size, 17);
+  assert.equal(scripts.size, 20);
   const lines = everyText(scripts).reduce((sum, [, text]) => sum + text.split("\n").length, 0);
   assert.ok(lines <= MAX_LINES, `${lines} lines`);
 });
@@ -65,14 +72,14 @@ function commandSizes(): Array<[string, number]> {
 
 test(
   "no command's script inputs (create + update + delete + stdin) are over 12 KiB",
-  { todo: "a VLAN link's converge and delete, and the router's, are 14.5-15.2 KiB with every helper they need inside their own text" },
+  { todo: "a VLAN link's converge and delete are 17.8 KiB with every helper they need inside their own text (15.2 KiB before commit confirmed's arming functions)" },
   () => {
     const [name, bytes] = commandSizes()[0];
     assert.ok(bytes <= MAX_COMMAND_BYTES, `${name}: ${bytes} bytes`);
   },
 );
 
-test("no command's script inputs grow past what they are now (16 KiB)", () => {
+test("no command's script inputs grow past what they are now (18 KiB)", () => {
   const [name, bytes] = commandSizes()[0];
   assert.ok(bytes <= MAX_COMMAND_BYTES_NOW, `${name}: ${bytes} bytes`);
 });
@@ -130,14 +137,14 @@ test("a kind of script has one body: host1's ens33.10 link and the router's ens3
   assert.deepEqual(promisc.slice(1), [promisc[0], promisc[0]], "the same trunk on every host: the same scripts");
 });
 
-test("changing host1's VLAN 10 address changes only that link's scripts, and only their header", () => {
+test("changing host1's VLAN 10 address changes only that link's scripts, and only their header (and host1's Confirm, which holds its fingerprint)", () => {
   const changed = scriptsOf(
     evaluateEditedDevStack(fakeProjectDir(), [['vlanAddresses: { "10": 192.168.22.10/24,', 'vlanAddresses: { "10": 192.168.22.99/24,']]),
   );
   const before = devScripts();
   assert.deepEqual([...changed.keys()].sort(), [...before.keys()].sort());
   const differing = [...before.keys()].filter((name) => JSON.stringify(before.get(name)) !== JSON.stringify(changed.get(name)));
-  assert.deepEqual(differing, ["host1/vlan10/link/ens33.10"]);
+  assert.deepEqual(differing, ["host1/vlan10/link/ens33.10", "host1/confirm"]);
   const [name] = differing;
   const create = [before.get(name)!.create!, changed.get(name)!.create!];
   assert.ok(create[1].includes("\nADDRESS='192.168.22.99/24'\n") && create[1].includes("\nIPADDR=192.168.22.99\n"), create[1]);

@@ -33,7 +33,7 @@ export const FAIL = shellFunction("fail", ["fail() { printf 'error: %s\\n' \"$*\
 // The undo journal: every change a create makes first pushes the command that reverts it
 // (`undo_push CMD ARG...`, newest first); on_exit evaluates it when the create fails. The journal is
 // shell text, its quoted words may span lines.
-const QUOTE_WORD = shellFunction("quote_word", ["quote_word() { printf \"'%s'\" \"$(printf '%s' \"$1\" | sed \"s/'/'\\\\\\\\''/g\")\"; }"]);
+export const QUOTE_WORD = shellFunction("quote_word", ["quote_word() { printf \"'%s'\" \"$(printf '%s' \"$1\" | sed \"s/'/'\\\\\\\\''/g\")\"; }"]);
 const UNDO_RUN = shellFunction("undo_run", ["undo_run() { \"$@\" >/dev/null 2>&1 || printf 'rollback: could not undo: %s\\n' \"$*\" >&2; }"]);
 export const UNDO_PUSH = shellFunction(
   "undo_push",

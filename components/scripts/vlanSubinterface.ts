@@ -3,7 +3,8 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
-import { bootFragment, bootFragmentPath, createRunningFragment, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
 import { GUARD_ROUTE_BACK } from "./routeGuard";
 import { dropFile, dropStaleFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { allPersistenceBackends, NETWORK_SCRIPTS_DIR, notPersistedComment, persistenceBackend } from "./persistence";
@@ -33,6 +34,12 @@ export interface VlanSubinterfaceScriptArgs {
   readonly persistence: Persistence;
   /** Write the boot fragment that re-applies this at boot (the host has the boot unit). Default false. */
   readonly boot?: boolean;
+  /** The stack's confirmWithinSeconds: an in-place update arms a revert that far ahead (confirm.ts). Default 0: off. */
+  readonly confirmWithinSeconds?: number;
+}
+
+function confirmation(args: VlanSubinterfaceScriptArgs): Confirmation {
+  return { id: `vlan-${args.subinterface.device}`, withinSeconds: args.confirmWithinSeconds ?? 0 };
 }
 
 /** Printed (after "<device>: ") when create made the 802.1Q link itself. */
@@ -214,9 +221,12 @@ function converge(args: VlanSubinterfaceScriptArgs, title: string, fragment = fa
   const { files, stale } = fileVariables(args);
   const putFiles = steps(...files.map((file) => putFile(file, `${file}_TEXT`, "\"$OWNER\"")));
   const indented = (step: ScriptStep, by = "  "): ScriptStep => ({ lines: step.lines.map((line) => `${by}${line}`), uses: step.uses });
+  return confirmableConverge(confirmation(args), (confirm) => {
   const body = steps(
+    confirm.guard,
     RECORD_NAMES,
     BEGIN_TRANSACTION,
+    confirm.arm,
     "# Preflight: nothing changes on the host until these pass.",
     ...files.map(refuseForeign),
     ...(sub.address ? [{ lines: ["guard_route_back \"$DEVICE\" \"$ADDRESS\""], uses: [GUARD_ROUTE_BACK] }] : []),
@@ -307,6 +317,7 @@ function converge(args: VlanSubinterfaceScriptArgs, title: string, fragment = fa
     "  note \"up (was down)\"",
     "fi",
     args.boot === true ? writeOwnFragment() : dropStaleFragment(),
+    confirm.file,
     "commit",
     {
       lines: [],
@@ -325,9 +336,11 @@ function converge(args: VlanSubinterfaceScriptArgs, title: string, fragment = fa
       ...fileValues(args, true),
       ["FRAGMENT", fragmentPath(args)],
       ["STATE_DIR", STATE_DIR],
+      ...confirm.values,
     ],
     uses: body.uses,
     body: body.lines,
+  });
   });
 }
 
@@ -338,12 +351,13 @@ export function vlanBootFragment(args: VlanSubinterfaceScriptArgs): ManagedFile 
 
 function renderCreate(args: VlanSubinterfaceScriptArgs): string {
   const title = "VLAN subinterface (create or update)";
-  return args.boot === true ? createRunningFragment(title, vlanBootFragment(args)) : converge(args, title);
+  return args.boot === true ? createRunningFragment(title, vlanBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds);
 }
 
 function renderDelete(args: VlanSubinterfaceScriptArgs): string {
   const tooling = persistenceBackend(args.persistence).vlanTooling(args.subinterface);
   const { files, stale } = fileVariables(args);
+  const forgotten = forgetConfirmation(confirmation(args));
   const body = steps(
     RECORD_NAMES,
     HOLD_HOST_LOCK,
@@ -383,6 +397,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
+    forgotten.step,
     "release_state_dir",
     { lines: [], uses: [FORGET_ADDED_ADDRESS, NOTE, RECORDED, LINK_EXISTS, LINK_UP, FORGET, RELEASE_STATE_DIR] },
   );
@@ -394,6 +409,7 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
       ...fileValues(args, false),
       ...(args.boot === true ? [["FRAGMENT", fragmentPath(args)] as const] : []),
       ["STATE_DIR", STATE_DIR],
+      ...forgotten.values,
     ],
     uses: body.uses,
     body: body.lines,

@@ -8,6 +8,8 @@ umask 022
 IFACE='ens33'
 FRAGMENT='/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
+REVERT_ID='promisc-ens33'
+REVERT_DIR='/var/lib/macvlan-overlay/revert'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
 MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
@@ -83,4 +85,5 @@ forget "$BEFORE"
 fragment_owner=boot-${FRAGMENT##*/}
 drop_file "$FRAGMENT"
 release_dir "${FRAGMENT%/*}" "${fragment_owner%.sh}"
+rm -f "$STATE_DIR/applied-$REVERT_ID" "$REVERT_DIR"/*-"$REVERT_ID".*.revert
 release_state_dir

@@ -27,6 +27,15 @@ WantedBy=multi-user.target
 RUNNER_TEXT='# Managed by macvlan-overlay; removed by pulumi destroy.
 set -u
 status=0
+revert_dir='\''/var/lib/macvlan-overlay/revert'\''
+if [ -f "$revert_dir/timer" ] && [ -f "$revert_dir/deadline" ]; then
+  if [ "$(date +%s)" -ge "$(cat "$revert_dir/deadline")" ]; then
+    sh "$revert_dir/timer" || status=1
+  else
+    setsid sh "$revert_dir/timer" </dev/null >/dev/null 2>&1 &
+    echo "$!" >"$revert_dir/timer.pid"
+  fi
+fi
 for fragment in '\''/etc/macvlan-overlay/boot.d'\''/*.sh; do
   [ -f "$fragment" ] || continue
   if ! sh "$fragment"; then

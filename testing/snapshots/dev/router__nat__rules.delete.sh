@@ -14,6 +14,8 @@ FILTER_RULES='-A FORWARD -i ens33.10 -o ens33.20 -m conntrack --ctstate RELATED,
 SYSCTL_FILE='/etc/sysctl.d/90-macvlan-overlay.conf'
 FRAGMENT='/etc/macvlan-overlay/boot.d/30-router.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
+REVERT_ID='nat-router'
+REVERT_DIR='/var/lib/macvlan-overlay/revert'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
 MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
@@ -144,4 +146,5 @@ else
   fi
   forget "$BEFORE"
 fi
+rm -f "$STATE_DIR/applied-$REVERT_ID" "$REVERT_DIR"/*-"$REVERT_ID".*.revert
 release_state_dir

@@ -31,24 +31,14 @@ VLAN=yes
 '
 FRAGMENT='/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
+REVERT_ID='vlan-ens33.20'
+FINGERPRINT='72d8069af8f9756f'
+CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
+REVERT_DIR='/var/lib/macvlan-overlay/revert'
+REVERTED='/var/lib/macvlan-overlay/reverted'
 MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
-host_locked=no
-unlock_host() { [ "$host_locked" = no ] || { rm -f "$HOST_LOCK"; exec 9>&-; host_locked=no; }; }
-committed=no
-on_exit() {
-  exit_status=$?
-  trap - EXIT
-  trap '' HUP INT TERM PIPE
-  if [ "$committed" = no ]; then
-    set +e
-    [ -z "${UNDO:-}" ] || { eval "$UNDO"; echo 'rollback: the changes this run had made are undone' >&2; }
-    [ "$exit_status" -ne 0 ] || exit_status=1
-  fi
-  unlock_host
-  exit "$exit_status"
-}
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }
 lock_host() {
   command -v flock >/dev/null 2>&1 ||
@@ -62,6 +52,66 @@ lock_host() {
     exec 9>&-
   done
   host_locked=yes
+}
+host_locked=no
+unlock_host() { [ "$host_locked" = no ] || { rm -f "$HOST_LOCK"; exec 9>&-; host_locked=no; }; }
+revert_mode() {
+  if [ "$REVERT_MODE" = undo ]; then set +e; eval "$REVERT_JOURNAL"; return 0; fi
+  while revert_at=$(cat "$REVERT_DIR/deadline" 2>/dev/null) && [ "$(date +%s)" -lt "$revert_at" ]; do
+    sleep "$((revert_at - $(date +%s)))" || sleep 1
+  done
+  trap unlock_host EXIT
+  lock_host
+  [ -f "$REVERT_DIR/deadline" ] || return 0
+  reverted=
+  for revert_file in $(ls -r "$REVERT_DIR"); do
+    case $revert_file in *.revert) ;; *) continue ;; esac
+    sh "$REVERT_DIR/$revert_file" || :
+    rm -f "$REVERT_DIR/$revert_file"
+    revert_name=${revert_file#*-}
+    reverted="$reverted ${revert_name%.revert}"
+  done
+  [ -z "$reverted" ] || echo "$(date -u +%FT%TZ) reverted:$reverted" >"$REVERTED"
+  rm -f "$REVERT_DIR/deadline" "$REVERT_DIR/timer" "$REVERT_DIR/timer.pid" "$REVERT_DIR/timer.unit"
+  rmdir "$REVERT_DIR" "$STATE_DIR" 2>/dev/null || :
+}
+committed=no
+on_exit() {
+  exit_status=$?
+  trap - EXIT
+  trap '' HUP INT TERM PIPE
+  if [ "$committed" = no ]; then
+    set +e
+    [ -z "${UNDO:-}" ] || { eval "$UNDO"; echo 'rollback: the changes this run had made are undone' >&2; }
+    [ "$exit_status" -ne 0 ] || exit_status=1
+  fi
+  unlock_host
+  exit "$exit_status"
+}
+recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
+start_revert_timer() {
+  if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+    echo "macvlan-overlay-revert-$1" >"$REVERT_DIR/timer.unit"
+    systemd-run --quiet --unit="macvlan-overlay-revert-$1" --on-active="$2" /bin/sh "$REVERT_DIR/timer"
+  else
+    setsid sh "$REVERT_DIR/timer" </dev/null >/dev/null 2>&1 9>&- &
+    echo "$!" >"$REVERT_DIR/timer.pid"
+  fi
+}
+say() { printf '%s\n' "$*"; }
+arming=no
+arm_revert() {
+  [ "$CONFIRM_WITHIN" -gt 0 ] && [ -n "${boot_fragment_text:-}" ] && [ -f "$APPLIED" ] || return 0
+  ! recorded "$APPLIED" "$FINGERPRINT" || return 0
+  arming=yes
+  [ ! -f "$REVERT_DIR/deadline" ] || return 0
+  mkdir -p "$REVERT_DIR"
+  rm -f "$REVERTED"
+  revert_at=$(($(date +%s) + CONFIRM_WITHIN))
+  { echo REVERT_MODE=timer; printf '%s' "$boot_fragment_text"; } >"$REVERT_DIR/timer"
+  echo "$revert_at" >"$REVERT_DIR/deadline"
+  start_revert_timer "$revert_at" "$CONFIRM_WITHIN"
+  say "armed: this host reverts this update at $(date -u -d "@$revert_at" +%FT%TZ) unless pulumi up confirms it"
 }
 is_ours() {
   first_line=
@@ -119,7 +169,6 @@ remove_made_dirs() {
   made_dir=$1
   while [ -d "$made_dir" ] && rmdir "$made_dir" 2>/dev/null && [ "$made_dir" != "$2" ]; do made_dir=$(dirname "$made_dir"); done
 }
-say() { printf '%s\n' "$*"; }
 ensure_dir() {
   dir_made=$(dir_record "$1" "$2")
   if [ -d "$1" ]; then
@@ -163,6 +212,13 @@ ifcfg_read_here() {
   return 1
 }
 has_address() { ip -o addr show dev "$1" | grep -qF " inet $2 "; }
+file_revert() {
+  recorded "$APPLIED" "$FINGERPRINT" || record "$APPLIED" "$FINGERPRINT"
+  [ "$arming" = yes ] || return 0
+  revert_file="$REVERT_DIR/$(date +%s%N)-$REVERT_ID.$FINGERPRINT.revert"
+  undo_push rm -f "$revert_file"
+  { echo REVERT_MODE=undo; printf 'REVERT_JOURNAL=%s\n' "$(quote_word "$UNDO")"; printf '%s' "$boot_fragment_text"; } >"$revert_file"
+}
 link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
 link_kind() {
   ip -d -o link show dev "$1" | tr ' ' '\n' | grep -x -m 1 -E 'vlan|veth|macvlan|macvtap|ipvlan|ipvtap|bridge|bond|team|dummy|vxlan|geneve|tun|gre|gretap|ipip|sit|vrf|wireguard|ifb|macsec|netdevsim' || echo device
@@ -170,7 +226,6 @@ link_kind() {
 vlan_id() { ip -d -o link show dev "$1" | sed -n 's/.* vlan protocol [^ ]* id \([0-9][0-9]*\).*/\1/p'; }
 link_up() { ip -o link show dev "$1" | grep -q '[<,]UP[,>]'; }
 note() { say "$DEVICE: $*"; }
-recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
 delete_link_if_present() { ! link_exists "$DEVICE" || ip link del dev "$DEVICE"; }
 drop_address() {
   if link_exists "$DEVICE" && has_address "$DEVICE" "$1"; then
@@ -189,12 +244,15 @@ forget_added_address() {
   forget "$ADDED"
 }
 commit() { committed=yes; UNDO=; }
+APPLIED="$STATE_DIR/applied-$REVERT_ID"
+[ -z "${REVERT_MODE:-}" ] || { revert_mode; exit 0; }
 BEFORE="$STATE_DIR/vlan-$DEVICE.before"
 ADDED="$STATE_DIR/vlan-$DEVICE.address"
 OWNER="vlan-$DEVICE"
 trap on_exit EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 lock_host
+arm_revert
 # Preflight: nothing changes on the host until these pass.
 refuse_foreign "$FILE_1"
 guard_route_back "$DEVICE" "$ADDRESS"
@@ -270,6 +328,7 @@ if [ -n "${boot_fragment_text+set}" ]; then
   # shellcheck disable=SC2154 # set by the create that runs this text
   put_file "$FRAGMENT" "$boot_fragment_text" "${fragment_owner%.sh}"
 fi
+file_revert
 commit
 MACVLAN_OVERLAY_BOOT_FRAGMENT
 eval "$boot_fragment_text"

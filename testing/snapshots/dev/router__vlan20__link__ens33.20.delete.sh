@@ -9,6 +9,8 @@ DEVICE='ens33.20'
 FILE_1='/etc/sysconfig/network-scripts/ifcfg-ens33.20'
 FRAGMENT='/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
+REVERT_ID='vlan-ens33.20'
+REVERT_DIR='/var/lib/macvlan-overlay/revert'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
 MARKER='# Managed by macvlan-overlay; removed by pulumi destroy.'
@@ -126,4 +128,5 @@ release_dir "${FRAGMENT%/*}" "${fragment_owner%.sh}"
 if [ -f "$BEFORE" ]; then
   forget "$BEFORE"
 fi
+rm -f "$STATE_DIR/applied-$REVERT_ID" "$REVERT_DIR"/*-"$REVERT_ID".*.revert
 release_state_dir
