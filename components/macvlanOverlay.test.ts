@@ -2,48 +2,16 @@
 // contents in place of their paths) it registers what the stack program registers; the key stays a
 // secret; bad arguments get the stack file's messages.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { before, describe, test } from "node:test";
-import { parse } from "yaml";
 import { checkConfig } from "../config/preflight";
 import { formatProblems } from "../topology";
-import { COMPONENT_ARGS_VARIABLE } from "../testing/componentProgram";
+import { devStackArgs, devStackConfig, evaluateComponent } from "../testing/componentArgs";
 import { type Evaluation, isSecretWrapper, type ResourceRecord } from "../testing/programHarness";
-import { DEV_STACK, evaluate, FAKE_HOST_KEY, FAKE_KEY } from "../testing/stackEvaluation";
+import { DEV_STACK, evaluate, FAKE_KEY } from "../testing/stackEvaluation";
 import { MacvlanOverlay, type MacvlanOverlayArgs } from "./macvlanOverlay";
 
-const PREFIX = "macvlan-overlay:";
 /** The base64 body of the fake key: found anywhere, the key text is there. */
 const KEY_BODY = FAKE_KEY.split("\n")[1];
-
-/** The dev stack's keys without their prefix, as a stack file gives them. */
-function devStackConfig(): Record<string, unknown> {
-  const config = (parse(fs.readFileSync(DEV_STACK, "utf8")) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key.slice(PREFIX.length), value]));
-}
-
-/** The dev stack's config as the component's arguments: the key's text and each host's key instead of the two files. */
-function devStackArgs(): MacvlanOverlayArgs {
-  const { sshPrivateKeyFile: _key, sshKnownHostsFile: _knownHosts, hosts, ...config } = devStackConfig();
-  return {
-    ...config,
-    sshPrivateKey: FAKE_KEY,
-    hosts: (hosts as Record<string, unknown>[]).map((host) => ({ ...host, hostKey: FAKE_HOST_KEY })),
-  } as MacvlanOverlayArgs;
-}
-
-function evaluateComponent(args: unknown): Evaluation {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovl-component-")), "args.json");
-  fs.writeFileSync(file, JSON.stringify(args));
-  process.env[COMPONENT_ARGS_VARIABLE] = file;
-  try {
-    return evaluate({ stackFile: DEV_STACK, program: path.join(__dirname, "..", "testing", "componentProgram.js") });
-  } finally {
-    delete process.env[COMPONENT_ARGS_VARIABLE];
-  }
-}
 
 /** Custom resources by URN: type, inputs and provider. */
 function customResources(evaluation: Evaluation): Map<string, Pick<ResourceRecord, "type" | "inputs" | "provider">> {
@@ -70,7 +38,7 @@ describe("MacvlanOverlay given the dev stack's config as arguments", () => {
   });
 
   test("registers the program's custom resources under the same URNs, with the same inputs (the Docker providers' ssh files aside)", () => {
-    assert.equal(component.size, 38);
+    assert.equal(component.size, 35);
     assert.deepEqual([...component.keys()].sort(), [...program.keys()].sort());
     const sshOpts: string[] = [];
     for (const [urn, expected] of program) {
@@ -88,8 +56,7 @@ describe("MacvlanOverlay given the dev stack's config as arguments", () => {
 
   test("the key is a secret in every resource that receives it, and nowhere else", () => {
     const receiving = [...component].filter(([, resource]) => JSON.stringify(resource.inputs).includes(KEY_BODY));
-    // ... and each host's Confirm (commit confirmed).
-    assert.equal(receiving.length, 2 + 3 + 3 + 6 + 1 + 2 + 3);
+    assert.equal(receiving.length, 2 + 3 + 3 + 6 + 1 + 2);
     assert.deepEqual(
       [...component].flatMap(([urn, resource]) => keyOutsideSecrets(resource.inputs, urn)),
       [],
@@ -119,7 +86,7 @@ describe("MacvlanOverlay's arguments are checked as a stack file is", () => {
     assert.equal(
       lines,
       [
-        "macvlanMod private: is not a known key: did you mean `macvlanMode`? (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
+        "macvlanMod private: is not a known key: did you mean `macvlanMode`? (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
         "vlans[0].gateway 172.18.0.256: must be an IPv4 address like 172.18.0.1",
         "hosts[0].containers[0].ip 172.18.0: must be an IPv4 address like 172.18.0.2",
       ].join("\n"),
