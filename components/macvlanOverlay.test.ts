@@ -38,7 +38,7 @@ describe("MacvlanOverlay given the dev stack's config as arguments", () => {
   });
 
   test("registers the program's custom resources under the same URNs, with the same inputs (the Docker providers' ssh files aside)", () => {
-    assert.equal(component.size, 35);
+    assert.equal(component.size, 38);
     assert.deepEqual([...component.keys()].sort(), [...program.keys()].sort());
     const sshOpts: string[] = [];
     for (const [urn, expected] of program) {
@@ -56,7 +56,8 @@ describe("MacvlanOverlay given the dev stack's config as arguments", () => {
 
   test("the key is a secret in every resource that receives it, and nowhere else", () => {
     const receiving = [...component].filter(([, resource]) => JSON.stringify(resource.inputs).includes(KEY_BODY));
-    assert.equal(receiving.length, 2 + 3 + 3 + 6 + 1 + 2);
+    // ... and each host's Confirm (commit confirmed).
+    assert.equal(receiving.length, 2 + 3 + 3 + 6 + 1 + 2 + 3);
     assert.deepEqual(
       [...component].flatMap(([urn, resource]) => keyOutsideSecrets(resource.inputs, urn)),
       [],
@@ -86,7 +87,7 @@ describe("MacvlanOverlay's arguments are checked as a stack file is", () => {
     assert.equal(
       lines,
       [
-        "macvlanMod private: is not a known key: did you mean `macvlanMode`? (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply)",
+        "macvlanMod private: is not a known key: did you mean `macvlanMode`? (known: trunkInterface, persistence, sshUser, sshPrivateKeyFile, sshPrivateKey, sshKnownHostsFile, sshProxy, vlans, hosts, router, macvlanMode, verify, reapply, confirmWithinSeconds)",
         "vlans[0].gateway 172.18.0.256: must be an IPv4 address like 172.18.0.1",
         "hosts[0].containers[0].ip 172.18.0: must be an IPv4 address like 172.18.0.2",
       ].join("\n"),
