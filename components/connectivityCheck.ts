@@ -26,6 +26,8 @@ export interface ConnectivityCheckArgs {
   verifies: pulumi.Resource[];
   /** Changes whenever something verified is created, replaced or updated (see verifiedFingerprint). */
   fingerprint: pulumi.Input<string>;
+  /** With commit confirmed on, the stack's reapply number plus one, for the failing check's note. Default: off. */
+  nextReapply?: number;
 }
 
 /** One probe's outcome as the check reported it: a ProbeReport whose round trip is there only when replies came. */
@@ -69,7 +71,7 @@ export class ConnectivityCheck extends pulumi.ComponentResource {
       {
         connection: args.session.connection,
         create: args.session.sshUser === "root" ? CONNECTIVITY_CHECK_COMMAND : stdinScriptAsRoot(args.session),
-        stdin: renderConnectivityCheck({ probes: args.probes }),
+        stdin: renderConnectivityCheck({ probes: args.probes, ...(args.nextReapply === undefined ? {} : { nextReapply: args.nextReapply }) }),
         addPreviousOutputInEnv: false,
         triggers: [args.fingerprint],
       },

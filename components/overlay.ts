@@ -144,6 +144,7 @@ export class OverlayChildren {
             probes,
             verifies: scope.flatMap((on) => on.resources),
             fingerprint: verifiedFingerprint([topology.macvlanMode, ...scope.flatMap((on) => on.fingerprints)]),
+            ...(topology.confirmWithinSeconds > 0 ? { nextReapply: topology.reapply + 1 } : {}),
           },
           { parent: this.owner, aliases: aliases.check(host) },
         );

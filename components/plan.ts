@@ -92,7 +92,9 @@ export type Fact =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "symlink"; readonly path: string }
   | { readonly kind: "network"; readonly name: string }
-  | { readonly kind: "container"; readonly name: string };
+  | { readonly kind: "container"; readonly name: string }
+  /** Commit confirmed's state on the host: nothing armed, armed until a time, or reverted at a time. */
+  | { readonly kind: "revert" };
 
 /** One item the doctor checks: what it is, what the facts script prints when it is as it should be, how it is read. */
 export interface Expectation {

@@ -121,3 +121,31 @@ test("a router built by the program's scripts (boot unit included) matches, and 
     assert.match(renderTable("## router", drifted), /^promiscuous ens33 +on +off +DIFFERS$/m);
   }),
 );
+
+test("a host that reverted an unconfirmed update is named as reverted, with the time and what it reverted; while armed, with its deadline", { skip }, () =>
+  withHostSandbox({}, async (box) => {
+    box.exec("ip link add ens33 type veth peer name ens33-peer && ip link add ens33.10 type veth peer name p10 && ip link set ens33-peer up && ip link set p10 up");
+    box.primeFirewallTables();
+    const router = devTopology().hosts[1];
+    const sub = router.subinterfaces[0];
+    const link = (cidr: string) =>
+      renderVlanSubinterface({ subinterface: { ...sub, address: { ...sub.address!, cidr, address: cidr.split("/")[0] } }, persistence: "network-scripts", confirmWithinSeconds: 2 });
+    const revertItem = () => {
+      const expectations = expectedHostState(devTopology(), router).filter((e) => e.item === "commit confirmed");
+      const facts = box.run("sh -s", { input: renderFactsScript(expectations) });
+      assert.equal(facts.status, 0, facts.stderr);
+      return compare(expectations, parseFacts(facts.stdout))[0];
+    };
+    box.exec(`sh -c ${shellQuote(link("172.18.0.1/24").create)}`);
+    assert.deepEqual(revertItem(), { item: "commit confirmed", expected: "nothing armed or reverted", found: "nothing armed or reverted", ok: true });
+    box.exec(`sh -c ${shellQuote(link("172.18.0.9/24").create)}`);
+    assert.match(revertItem().found, /^armed: reverts at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ unless pulumi up confirms it$/);
+    for (let waited = 0; box.run("test -e /var/lib/macvlan-overlay/reverted").status !== 0; waited++) {
+      assert.ok(waited < 60, "reverted within 12 s");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const reverted = revertItem();
+    assert.equal(reverted.ok, false);
+    assert.match(reverted.found, /^reverted at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: vlan-ens33\.10\.[0-9a-f]{16}$/);
+  }),
+);

@@ -12,11 +12,18 @@ export type KnownMacs = ReadonlyMap<string, string>;
 
 /** The items of a host's plan, in report order; a container's MAC is filled from `macs` where the outputs have it. */
 export function expectedHostState(topology: Topology, host: Host, macs: KnownMacs = new Map()): Expectation[] {
-  return plannedFacts(planHost(topology, host)).map(({ item, expected, fact, macFromOutputs }) => {
-    const mac = fact.kind === "container" && macFromOutputs === true ? macs.get(fact.name) : undefined;
-    return { item, expected: mac === undefined ? expected : `${expected.slice(0, -1)}${mac}`, fact };
-  });
+  return [
+    ...plannedFacts(planHost(topology, host)).map(({ item, expected, fact, macFromOutputs }) => {
+      const mac = fact.kind === "container" && macFromOutputs === true ? macs.get(fact.name) : undefined;
+      return { item, expected: mac === undefined ? expected : `${expected.slice(0, -1)}${mac}`, fact };
+    }),
+    // A host that reverted an unconfirmed update (components/scripts/confirm.ts) holds the old inputs.
+    { item: "commit confirmed", expected: NOTHING_ARMED, fact: { kind: "revert" } },
+  ];
 }
+
+/** The revert fact of a host with no update armed or reverted. */
+export const NOTHING_ARMED = "nothing armed or reverted";
 
 /** An item's verdict: the found text equals the expected one ("*" matches any MAC). */
 export function matches(expected: string, found: string): boolean {

@@ -3,9 +3,15 @@
 
 import { RULE_COMMENT } from "../components/scripts/natRouter";
 import { joinScript, prelude, shellQuote } from "../components/scripts/shell";
-import type { Expectation, Fact } from "./expected";
+import { REVERT_DIR, REVERTED_RECORD } from "../components/scripts/confirm";
+import { type Expectation, type Fact, NOTHING_ARMED } from "./expected";
 
 const FUNCTIONS = [
+  "revert_fact() {",
+  "  if [ -f \"$1\" ]; then r=$(cat \"$1\"); echo \"reverted at ${r%% reverted:*}:${r#* reverted:}\"",
+  "  elif [ -f \"$2\" ]; then echo \"armed: reverts at $(date -u -d \"@$(cat \"$2\")\" +%FT%TZ) unless pulumi up confirms it\"",
+  `  else echo ${shellQuote(NOTHING_ARMED)}; fi`,
+  "}",
   "fact() { printf 'fact %s %s\\n' \"$1\" \"$2\"; }",
   "flags() { ip -o link show dev \"$1\" 2>/dev/null | sed -n 's/^[0-9]*: [^<]*<\\([^>]*\\)>.*/,\\1,/p'; }",
   "promisc_fact() {",
@@ -81,6 +87,8 @@ function factCommand(fact: Fact): string {
       return `network_fact ${shellQuote(fact.name)}`;
     case "container":
       return `container_fact ${shellQuote(fact.name)}`;
+    case "revert":
+      return `revert_fact ${shellQuote(REVERTED_RECORD)} ${shellQuote(`${REVERT_DIR}/deadline`)}`;
   }
 }
 

@@ -14,7 +14,7 @@ import { DEV_STACK, evaluate } from "./stackEvaluation";
 const skip = sandboxUnavailableReason();
 const COMMAND = "command:remote:Command";
 /** Commands that only read a host (the connectivity check, the Docker Engine check): no delete, no change. */
-const READ_ONLY = [/\/check\/ping$/, /\/docker-engine$/];
+const READ_ONLY = [/\/check\/ping$/, /\/docker-engine$/, /\/confirm$/];
 /** The dev stack's VLAN links on trunk ens33, as veth stand-ins (this machine's kernel has no 802.1Q). */
 const VLAN_LINKS = ["ens33.10", "ens33.20"];
 /**
@@ -114,7 +114,8 @@ const names = (plan: HostPlan, groups: string[][]) => groups.map((group) => grou
 
 test("the engine runs host1's two VLAN link commands at the same time, both on create and on delete", () => {
   const plan = hostPlan(evaluateDevStack(), "host1");
-  assert.deepEqual(plan.readOnly.sort(), ["host1/check/ping", "host1/docker-engine"]);
+  // The Confirm changes only what an update armed: with nothing armed, nothing.
+  assert.deepEqual(plan.readOnly.sort(), ["host1/check/ping", "host1/confirm", "host1/docker-engine"]);
   assert.deepEqual(names(plan, plan.creates), [
     ["host1/boot/unit"],
     ["host1/trunk/promisc/ens33"],
@@ -129,7 +130,7 @@ test("the engine runs host1's two VLAN link commands at the same time, both on c
 
 test("the engine runs the router's two VLAN link commands at the same time, its NAT rules after both", () => {
   const plan = hostPlan(evaluateDevStack(), "router");
-  assert.deepEqual(plan.readOnly, []);
+  assert.deepEqual(plan.readOnly, ["router/confirm"]);
   assert.deepEqual(names(plan, plan.creates), [
     ["router/boot/unit"],
     ["router/trunk/promisc/ens33"],

@@ -131,7 +131,7 @@ describe("the dev stack under mocks", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
     const promisc = commands.filter((c) => c.name.includes("/promisc/")).map((c) => c.name).sort();
     assert.deepEqual(promisc, ["host1/trunk/promisc/ens33", "host2/trunk/promisc/ens33", "router/trunk/promisc/ens33"]);
-    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true });
+    const script = renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", boot: true, confirmWithinSeconds: 600 });
     for (const name of promisc) {
       assert.equal(named(dev.resources, name).inputs.create, script.create);
       assert.equal(named(dev.resources, name).inputs.update, undefined);
@@ -152,7 +152,7 @@ describe("the dev stack under mocks", () => {
       "router/vlan20/link/ens33.20": seedSubinterface("ens33.20", 20, "172.19.0.1/24"),
     };
     for (const [name, subinterface] of Object.entries(seed)) {
-      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts", boot: true });
+      const expected = renderVlanSubinterface({ subinterface, persistence: "network-scripts", boot: true, confirmWithinSeconds: 600 });
       assert.equal(named(dev.resources, name).inputs.create, expected.create, name);
       assert.equal(named(dev.resources, name).inputs.update, undefined, name);
       assert.equal(named(dev.resources, name).inputs.delete, expected.delete, name);
@@ -161,7 +161,7 @@ describe("the dev stack under mocks", () => {
 
   test("the router holds the seed's NAT and forwarding rules between ens33.10 and ens33.20", () => {
     const rules = named(dev.resources, "router/nat/rules");
-    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true });
+    const expected = renderNatRouter({ interfaces: ["ens33.10", "ens33.20"], masquerade: true, boot: true, confirmWithinSeconds: 600 });
     assert.equal(rules.inputs.create, expected.create);
     assert.equal(rules.inputs.update, undefined);
     assert.equal(rules.inputs.delete, expected.delete);
@@ -171,6 +171,7 @@ describe("the dev stack under mocks", () => {
   test("the connectivity check reads its script on stdin: gateway, other VLAN, next host's container", () => {
     const check = named(dev.resources, "host1/check/ping");
     const expected = renderConnectivityCheck({
+      nextReapply: 1,
       probes: [
         { from: "bbox10", to: "gateway", toIp: "172.18.0.1", kind: "gateway", expectReachable: true },
         { from: "bbox10", to: "bbox20", toIp: "172.19.0.3", kind: "routed", expectReachable: true },
@@ -206,7 +207,7 @@ describe("the dev stack under mocks", () => {
 
   test("host commands converge in place: no update script (create runs again), no triggers, triggers of older stacks ignored", () => {
     const hostCommands = ofType(dev.resources, "command:remote:Command").filter(
-      (c) => !c.name.endsWith("/check/ping") && !c.name.endsWith("/docker-engine"),
+      (c) => !c.name.endsWith("/check/ping") && !c.name.endsWith("/docker-engine") && !c.name.endsWith("/confirm"),
     );
     assert.equal(hostCommands.length, 3 + 3 + 6 + 1);
     for (const command of hostCommands) {
@@ -299,7 +300,8 @@ describe("the dev stack under mocks", () => {
 
   test("the SSH key is a secret in every connection and appears nowhere else", () => {
     const commands = ofType(dev.resources, "command:remote:Command");
-    assert.equal(commands.length, 2 + 3 + 3 + 6 + 1 + 2);
+    // ... and each host's Confirm.
+    assert.equal(commands.length, 2 + 3 + 3 + 6 + 1 + 2 + 3);
     for (const command of commands) {
       const connection = unwrapSecret(command.inputs.connection);
       assert.equal(connection.privateKey, FAKE_KEY);

@@ -18,7 +18,7 @@ describe("pinned host keys", () => {
   test("every remote command accepts only the key the known_hosts file has for its host", () => {
     const dev = evaluate({ stackFile: DEV_STACK });
     assert.equal(dev.error, undefined);
-    assert.equal(commands(dev.resources).length, 17);
+    assert.equal(commands(dev.resources).length, 20, "17 host commands and checks, and a Confirm per host");
     for (const command of commands(dev.resources)) {
       assert.equal(connectionOf(command).hostKey, FAKE_HOST_KEY, command.name);
     }

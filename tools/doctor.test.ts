@@ -74,9 +74,9 @@ test("a deployed dev stack that matches: exit 0, every host read, progress on th
     "[doctor] 1/3 host1 (10.213.70.11): reading",
     "[doctor] 2/3 host2 (10.213.70.12): reading",
     "[doctor] 3/3 router (10.213.70.13): reading",
-    "[doctor] host1: 23 items, 0 differ",
-    "[doctor] host2: 23 items, 0 differ",
-    "[doctor] router: 23 items, 0 differ",
+    "[doctor] host1: 24 items, 0 differ",
+    "[doctor] host2: 24 items, 0 differ",
+    "[doctor] router: 24 items, 0 differ",
   ]);
   // Every host's facts, then on each docker host the program's own connectivity check.
   assert.deepEqual(shell.scripts, [
@@ -194,7 +194,7 @@ test("--host reads that host alone; an unknown name exits 2 naming the valid one
   const result = runDoctor({ stackFile: DEV_STACK, host: "router" }, () => shell, (line) => log.push(line));
   assert.equal(result.exitCode, 0, result.report);
   assert.deepEqual(shell.scripts, ["router: # macvlan-overlay: doctor: read what the host holds (changes nothing)"]);
-  assert.deepEqual(log, ["[doctor] 1/1 router (10.213.70.13): reading", "[doctor] router: 23 items, 0 differ"]);
+  assert.deepEqual(log, ["[doctor] 1/1 router (10.213.70.13): reading", "[doctor] router: 24 items, 0 differ"]);
   assert.deepEqual(result.report.split("\n\n").map((part) => part.split("\n")[0]), ["## router (router, 10.213.70.13)", "doctor: every host matches the stack"]);
 
   const unknown = runDoctor({ stackFile: DEV_STACK, host: "host9" }, () => shell, () => undefined);
@@ -212,8 +212,8 @@ test("--json: per host reachable or not, each item with expected, found and diff
   assert.deepEqual(
     report.hosts.map((h: any) => [h.name, h.reachable, h.error, h.differences, h.items.length]),
     [
-      ["host1", true, undefined, 0, 23],
-      ["host2", true, undefined, 1, 23],
+      ["host1", true, undefined, 0, 24],
+      ["host2", true, undefined, 1, 24],
       ["router", false, "exit 255: ssh: connect to host 10.213.70.13 port 22: No route to host", 0, 0],
     ],
   );

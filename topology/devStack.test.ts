@@ -81,6 +81,7 @@ test("the dev stack is exactly the two-VLAN lab of docs/lab-note.md", () => {
       macvlanMode: "bridge",
       verify: true,
       reapply: 0,
+      confirmWithinSeconds: 600,
     },
   });
 });

@@ -45,6 +45,7 @@ test("defaults fill every optional key of a minimal config", () => {
       macvlanMode: "bridge",
       verify: true,
       reapply: 0,
+      confirmWithinSeconds: 600,
     },
   });
 });

@@ -9,7 +9,8 @@ import { armedFingerprint, renderConfirm, REVERT_DIR, REVERTED_RECORD } from "./
 import { renderHostShim } from "./hostShim";
 import { renderNatRouter } from "./natRouter";
 import { renderPromiscuousMode } from "./promiscuousMode";
-import { renderVlanSubinterface } from "./vlanSubinterface";
+import { renderVlanSubinterface, vlanBootFragment } from "./vlanSubinterface";
+import { BOOT_RUNNER_PATH, renderBootUnit } from "./bootUnit";
 import type { Subinterface } from "../../topology/types";
 
 const skip = sandboxUnavailableReason();
@@ -223,5 +224,72 @@ test("a delete after an armed update takes its revert and applied record with it
     assert.equal(box.exec(`ls ${REVERT_DIR} | grep -c 'revert$' || :`), "0\n");
     await revertDone(box, WITHIN + 10);
     assert.equal(box.snapshot(), before, "destroy leaves the host as it was once the idle timer ends");
+  }),
+);
+
+/** What a reboot does to an armed host: the timer process is gone (and /run is empty again). */
+function rebootLosesTheTimer(box: HostSandbox): void {
+  box.exec(`kill -s TERM -- "-$(cat ${REVERT_DIR}/timer.pid)"`);
+  assert.equal(timerRunning(box), false);
+}
+
+const bootVlan = (cidr: string) => renderVlanSubinterface({ subinterface: moved(cidr), persistence: "network-scripts", boot: true, confirmWithinSeconds: WITHIN });
+const BOOT_DIRS = { extraDirs: ["/etc/systemd/system", "/etc/macvlan-overlay"] };
+
+/** A host with the boot unit whose VLAN link's address moved from .10 to .12, armed; returns the state before the update. */
+function armedWithTheBootUnit(box: HostSandbox): string {
+  trunkWithVethVlans(box, ["ens33.10"]);
+  run(box, renderBootUnit({ trunkInterfaces: ["ens33"] }).create);
+  run(box, bootVlan("192.168.22.10/24").create);
+  const before = state(box);
+  run(box, bootVlan("192.168.22.12/24").create);
+  return before;
+}
+
+test("a reboot before the deadline: the boot runner arms the time left, and the host still reverts at the deadline", { skip }, () =>
+  withHostSandbox(BOOT_DIRS, async (box) => {
+    const before = armedWithTheBootUnit(box);
+    const started = Date.now();
+    const deadline = box.exec(`cat ${REVERT_DIR}/deadline`);
+    rebootLosesTheTimer(box);
+    run(box, `sh ${BOOT_RUNNER_PATH}`);
+    assert.ok(timerRunning(box), "armed again");
+    assert.equal(box.exec(`cat ${REVERT_DIR}/deadline`), deadline, "for the time left, not afresh");
+    assert.ok(box.exec("ip -o -4 addr show dev ens33.10").includes(" 192.168.22.12/24 "), "the fragments ran after");
+    await revertDone(box, WITHIN + 10);
+    assert.ok(Date.now() - started < (WITHIN + 5) * 1000, "at the first deadline");
+    assert.equal(state(box), before);
+  }),
+);
+
+test("a reboot after the deadline: the boot runner reverts at once, before the fragments, which then bring back the earlier version", { skip }, () =>
+  withHostSandbox(BOOT_DIRS, async (box) => {
+    const before = armedWithTheBootUnit(box);
+    rebootLosesTheTimer(box);
+    await new Promise((resolve) => setTimeout(resolve, (WITHIN + 1) * 1000));
+    assert.ok(box.exec("ip -o -4 addr show dev ens33.10").includes(" 192.168.22.12/24 "), "nothing reverted while the host was down");
+    run(box, `sh ${BOOT_RUNNER_PATH}`);
+    assert.equal(box.run(`test -e ${REVERT_DIR}`).status, 1, "reverted by the time the runner ends");
+    assert.equal(box.exec(`cat ${vlanBootFragment({ subinterface: moved("192.168.22.10/24"), persistence: "network-scripts", boot: true, confirmWithinSeconds: WITHIN }).path}`),
+      vlanBootFragment({ subinterface: moved("192.168.22.10/24"), persistence: "network-scripts", boot: true, confirmWithinSeconds: WITHIN }).content);
+    assert.equal(state(box), before);
+  }),
+);
+
+test("where systemd runs, the timer is a transient systemd timer (systemd-run --on-active), and the Confirm stops it", { skip }, () =>
+  withHostSandbox({ extraDirs: ["/usr/local/sbin"] }, (box) => {
+    // Stand-ins that record how they were called: this machine runs no systemd to hand the timer to.
+    box.exec("mkdir -p /run/systemd/system");
+    box.writeFile("/usr/local/sbin/systemd-run", "#!/bin/sh\nprintf '%s\\n' \"$*\" >>/run/systemd-run.calls\n", "755");
+    box.writeFile("/usr/local/sbin/systemctl", "#!/bin/sh\nprintf '%s\\n' \"$*\" >>/run/systemctl.calls\n", "755");
+    trunkWithVethVlans(box, ["ens33.10"]);
+    run(box, vlan("192.168.22.10/24").create);
+    run(box, vlan("192.168.22.12/24").create);
+    const deadline = box.exec(`cat ${REVERT_DIR}/deadline`).trim();
+    assert.equal(box.exec("cat /run/systemd-run.calls"), `--quiet --unit=macvlan-overlay-revert-${deadline} --on-active=${WITHIN} /bin/sh ${REVERT_DIR}/timer\n`);
+    assert.equal(box.run(`test -e ${REVERT_DIR}/timer.pid`).status, 1, "no detached process of its own");
+    run(box, renderConfirm({ fingerprints: [fingerprintOf(vlan("192.168.22.12/24").create)], reapply: 0 }));
+    assert.equal(box.exec("cat /run/systemctl.calls"), `stop macvlan-overlay-revert-${deadline}.timer\n`);
+    assert.equal(box.run(`test -e ${REVERT_DIR}`).status, 1);
   }),
 );

@@ -214,3 +214,18 @@ test("reports come back in the plan's order, whatever order the lanes finished i
     ["bbox10>bbox30", "bbox10>bbox40", "bbox20>bbox40", "bbox99>gateway"],
   );
 });
+
+test("with commit confirmed on, a failing check on an armed host says when it reverts and which reapply to set; unarmed, nothing more", { skip }, () =>
+  withFakeDocker((box) => {
+    const script = renderConnectivityCheck({ probes, nextReapply: 4 });
+    assert.equal(box.run("sh -s", { input: script }).stderr, "", "nothing armed: no note");
+    box.exec("mkdir -p /var/lib/macvlan-overlay/revert && echo 1796300000 >/var/lib/macvlan-overlay/revert/deadline");
+    const result = box.run("sh -s", { input: script });
+    assert.equal(result.status, 1);
+    assert.equal(
+      result.stderr,
+      "commit confirmed: no Confirm runs after a failed check; this host, and each host this update armed, reverts at about 2026-12-03T12:13:20Z. The stack's state holds the new inputs: after fixing the cause, run pulumi config set reapply 4, then pulumi up\n",
+    );
+    assert.equal(renderConnectivityCheck({ probes }).includes("armed_note"), false, "off: the script is as before");
+  }),
+);

@@ -7,6 +7,7 @@
 // never as one argument.
 
 import type { Probe, ProbeKind } from "../../topology/probes";
+import { REVERT_DIR } from "./confirm";
 import { joinScript, prelude, shellQuote } from "./shell";
 
 export type { Probe, ProbeKind } from "../../topology/probes";
@@ -19,6 +20,27 @@ export interface ConnectivityCheckScriptArgs {
   readonly timeoutSeconds?: number;
   /** Source containers probing at once, each in its own `docker exec` (default 8). */
   readonly parallelSources?: number;
+  /**
+   * With commit confirmed on (components/scripts/confirm.ts): the stack's reapply number plus one. A
+   * check that fails then says when its host reverts and what to do after fixing the cause. Default: off.
+   */
+  readonly nextReapply?: number;
+}
+
+/** A failing check's note on an armed host: no Confirm runs, when the host reverts, what to do after. */
+function armedNote(nextReapply: number | undefined): { values: string[]; call: string[] } {
+  if (nextReapply === undefined) return { values: [], call: [] };
+  return {
+    values: [
+      `REVERT_DEADLINE=${shellQuote(`${REVERT_DIR}/deadline`)}`,
+      `NEXT_REAPPLY=${shellQuote(String(nextReapply))}`,
+      "armed_note() {",
+      "  [ -f \"$REVERT_DEADLINE\" ] || return 0",
+      "  echo \"commit confirmed: no Confirm runs after a failed check; this host, and each host this update armed, reverts at about $(date -u -d \"@$(cat \"$REVERT_DEADLINE\")\" +%FT%TZ). The stack's state holds the new inputs: after fixing the cause, run pulumi config set reapply $NEXT_REAPPLY, then pulumi up\" >&2",
+      "}",
+    ],
+    call: ["    armed_note"],
+  };
 }
 
 /** One probe's outcome, as the check reported it. */
@@ -87,8 +109,10 @@ export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): stri
   if (args.probes.length === 0) {
     return joinScript([...head, "say \"connectivity: no probes to run\"", "exit 0"]);
   }
+  const note = armedNote(args.nextReapply);
   const lines = [
     ...head,
+    ...note.values,
     `PING_COUNT=${shellQuote(String(count))}`,
     `PING_TIMEOUT=${shellQuote(String(timeout))}`,
     `PROBES=${shellQuote(String(args.probes.length))}`,
@@ -152,10 +176,12 @@ export function renderConnectivityCheck(args: ConnectivityCheckScriptArgs): stri
     "  done",
     "  if [ \"$total\" -ne \"$PROBES\" ]; then",
     "    say \"connectivity: $((PROBES - total)) of $PROBES probes gave no result\"",
+    ...note.call,
     "    exit 1",
     "  fi",
     "  if [ \"$differ\" -ne 0 ]; then",
     "    say \"connectivity: $differ of $PROBES probes differ from the expectation\"",
+    ...note.call,
     "    exit 1",
     "  fi",
     "  say \"connectivity: all $PROBES probes as expected\"",

@@ -11,7 +11,9 @@ const nameOf = (urn: string) => urn.split("::").pop()!;
 const summary = (steps: readonly Step[]) =>
   steps.map((step) => `${step.op}${step.phase ? `(${step.phase})` : ""} ${nameOf(step.urn)}${step.runs ? ` runs ${step.runs}` : ""}`);
 const CHECKS = new Set(["host1/check/ping", "host2/check/ping"]);
-const notChecks = (steps: readonly Step[]) => steps.filter((step) => !CHECKS.has(nameOf(step.urn)));
+/** Each host's Confirm (commit confirmed): it runs after the checks and again whenever its host's commands change. */
+const isConfirm = (urn: string) => nameOf(urn).endsWith("/confirm");
+const notChecks = (steps: readonly Step[]) => steps.filter((step) => !CHECKS.has(nameOf(step.urn)) && !isConfirm(step.urn));
 
 describe("the engine model on the dev stack", () => {
   let cwd: string;
@@ -139,10 +141,13 @@ describe("the engine model on the dev stack", () => {
     // are created, and the connectivity checks re-run (they change nothing).
     assert.deepEqual(others, [
       "create host1/boot/unit runs create",
+      "create host1/confirm runs create",
       "create host1/docker-engine runs create",
       "create host2/boot/unit runs create",
+      "create host2/confirm runs create",
       "create host2/docker-engine runs create",
       "create router/boot/unit runs create",
+      "create router/confirm runs create",
       "replace(create) host1/check/ping runs create",
       "replace(create) host2/check/ping runs create",
       "replace(delete) host1-check-ping runs delete",
@@ -157,10 +162,12 @@ describe("the engine model on the dev stack", () => {
     // The component is the package's MacvlanOverlay now: each resource finds its old URN among the
     // aliases it inherits from the component's alias to overlay:index:Overlay.
     const oldUrns = new Set(old.map((r) => r.urn));
-    const takenOver = next.map((r) => [r.urn, ...r.aliases].filter((urn) => oldUrns.has(urn)));
-    assert.deepEqual(takenOver.map((urns) => urns.length), next.map(() => 1), "each new resource takes over exactly one old one");
+    // Each host's Confirm is new since (commit confirmed); it changes nothing that no update armed.
+    const kept = next.filter((r) => !isConfirm(r.urn));
+    const takenOver = kept.map((r) => [r.urn, ...r.aliases].filter((urn) => oldUrns.has(urn)));
+    assert.deepEqual(takenOver.map((urns) => urns.length), kept.map(() => 1), "each new resource takes over exactly one old one");
     assert.deepEqual(takenOver.flat().sort(), [...oldUrns].sort(), "every old URN");
-    assert.deepEqual(next.map((r) => r.urn.replace("::macvlan-overlay:index:MacvlanOverlay$", "::overlay:index:Overlay$")), takenOver.flat(), "under its old URN, by name");
+    assert.deepEqual(kept.map((r) => r.urn.replace("::macvlan-overlay:index:MacvlanOverlay$", "::overlay:index:Overlay$")), takenOver.flat(), "under its old URN, by name");
     const steps = changes(planSteps(old, next));
     // The read-only checks may re-run (replaced when what they verify changed); they change nothing on a host.
     assert.deepEqual(summary(notChecks(steps)).filter((line) => !line.startsWith("update ")), []);

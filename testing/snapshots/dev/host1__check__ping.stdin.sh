@@ -5,6 +5,12 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 say() { printf '%s\n' "$*"; }
+REVERT_DEADLINE='/var/lib/macvlan-overlay/revert/deadline'
+NEXT_REAPPLY='1'
+armed_note() {
+  [ -f "$REVERT_DEADLINE" ] || return 0
+  echo "commit confirmed: no Confirm runs after a failed check; this host, and each host this update armed, reverts at about $(date -u -d "@$(cat "$REVERT_DEADLINE")" +%FT%TZ). The stack's state holds the new inputs: after fixing the cause, run pulumi config set reapply $NEXT_REAPPLY, then pulumi up" >&2
+}
 PING_COUNT='3'
 PING_TIMEOUT='2'
 PROBES='6'
@@ -81,10 +87,12 @@ summarize() {
   done
   if [ "$total" -ne "$PROBES" ]; then
     say "connectivity: $((PROBES - total)) of $PROBES probes gave no result"
+    armed_note
     exit 1
   fi
   if [ "$differ" -ne 0 ]; then
     say "connectivity: $differ of $PROBES probes differ from the expectation"
+    armed_note
     exit 1
   fi
   say "connectivity: all $PROBES probes as expected"
