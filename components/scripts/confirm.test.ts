@@ -293,3 +293,21 @@ test("where systemd runs, the timer is a transient systemd timer (systemd-run --
     assert.equal(box.run(`test -e ${REVERT_DIR}`).status, 1);
   }),
 );
+
+test("after a revert, pulumi up running a resource's create at the version the host holds takes it off the record of the revert, and the record goes once nothing is left on it", { skip }, () =>
+  withHostSandbox({}, async (box) => {
+    trunkWithVethVlans(box, ["ens33.10"]);
+    run(box, vlan("192.168.22.10/24").create);
+    run(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", confirmWithinSeconds: WITHIN }).create);
+    box.exec("ip link set dev ens33 promisc off");
+    run(box, vlan("192.168.22.12/24").create);
+    run(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence: "network-scripts", confirmWithinSeconds: WITHIN }).create);
+    await revertDone(box, WITHIN + 10);
+    assert.match(box.exec(`cat ${REVERTED_RECORD}`), / reverted: promisc-ens33\.[0-9a-f]{16} vlan-ens33\.10\.[0-9a-f]{16}\n$/);
+    // The stack goes back to the link's version the host holds: its create runs, arms nothing, and the link is off the record.
+    assert.doesNotMatch(run(box, vlan("192.168.22.10/24").create), /armed/);
+    assert.match(box.exec(`cat ${REVERTED_RECORD}`), / reverted: promisc-ens33\.[0-9a-f]{16}\n$/);
+    run(box, renderPromiscuousMode({ trunkInterface: "ens33", persistence: "none", confirmWithinSeconds: WITHIN }).create);
+    assert.equal(box.run(`test -e ${REVERTED_RECORD}`).status, 1, "nothing left reverted: the record is gone");
+  }),
+);

@@ -70,19 +70,24 @@ const ARM_REVERT = shellFunction(
   { calls: [RECORDED, START_REVERT_TIMER, SAY], values: PATHS },
 );
 
-/** Just before commit: records the applied fingerprint and, for an update, files the journal as this resource's revert script. */
+/**
+ * Just before commit: records the applied fingerprint and, for an update, files the journal as this
+ * resource's revert script. Run by pulumi up (not at boot), it also takes this resource off the record
+ * of an earlier revert: the resource is now as the stack holds it.
+ */
 const FILE_REVERT = shellFunction(
   "file_revert",
   [
     "file_revert() {",
     "  recorded \"$APPLIED\" \"$FINGERPRINT\" || record \"$APPLIED\" \"$FINGERPRINT\"",
+    "  [ ! -f \"$REVERTED\" ] || [ -z \"${boot_fragment_text:-}\" ] || { sed -i \"s/ $REVERT_ID\\.[0-9a-f]*//\" \"$REVERTED\"; grep -q 'reverted: .' \"$REVERTED\" || rm -f \"$REVERTED\"; }",
     "  [ \"$arming\" = yes ] || return 0",
     "  revert_file=\"$REVERT_DIR/$(date +%s%N)-$REVERT_ID.$FINGERPRINT.revert\"",
     "  undo_push rm -f \"$revert_file\"",
     "  { echo REVERT_MODE=undo; printf 'REVERT_JOURNAL=%s\\n' \"$(quote_word \"$UNDO\")\"; printf '%s' \"$boot_fragment_text\"; } >\"$revert_file\"",
     "}",
   ],
-  { calls: [RECORDED, RECORD, UNDO_PUSH, QUOTE_WORD] },
+  { calls: [RECORDED, RECORD, UNDO_PUSH, QUOTE_WORD], values: PATHS },
 );
 
 /** The text run as a revert script (undo) or as the host's timer: nothing of the converge runs. */

@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='69b5f094a38f4137 c89936c1ca25fe7c d0c3a00dc4924d20'
+FINGERPRINTS='3f00420e0dff172a 58baf34630a53c21 cadede3c1b9d0cb7'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

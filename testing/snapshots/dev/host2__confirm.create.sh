@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='94f0e6a82710469e b2b215370cadf9c5 d0c3a00dc4924d20'
+FINGERPRINTS='26d8928d6ae831eb 3f00420e0dff172a cb67a91f3dba188b'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='065a2468748923c3 5ca5bfcd06418be2 72d8069af8f9756f d0c3a00dc4924d20'
+FINGERPRINTS='3f00420e0dff172a ac26f0d828a358cf d65bfef8210c0ff2 eec408595c429908'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

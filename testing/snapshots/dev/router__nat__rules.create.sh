@@ -33,7 +33,7 @@ net.ipv4.ip_forward = 1
 FRAGMENT='/etc/macvlan-overlay/boot.d/30-router.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='nat-router'
-FINGERPRINT='065a2468748923c3'
+FINGERPRINT='ac26f0d828a358cf'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -184,6 +184,7 @@ put_file() {
 }
 file_revert() {
   recorded "$APPLIED" "$FINGERPRINT" || record "$APPLIED" "$FINGERPRINT"
+  [ ! -f "$REVERTED" ] || [ -z "${boot_fragment_text:-}" ] || { sed -i "s/ $REVERT_ID\.[0-9a-f]*//" "$REVERTED"; grep -q 'reverted: .' "$REVERTED" || rm -f "$REVERTED"; }
   [ "$arming" = yes ] || return 0
   revert_file="$REVERT_DIR/$(date +%s%N)-$REVERT_ID.$FINGERPRINT.revert"
   undo_push rm -f "$revert_file"

@@ -18,7 +18,7 @@ IFACE='ens33'
 FRAGMENT='/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='promisc-ens33'
-FINGERPRINT='d0c3a00dc4924d20'
+FINGERPRINT='3f00420e0dff172a'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -169,6 +169,7 @@ put_file() {
 }
 file_revert() {
   recorded "$APPLIED" "$FINGERPRINT" || record "$APPLIED" "$FINGERPRINT"
+  [ ! -f "$REVERTED" ] || [ -z "${boot_fragment_text:-}" ] || { sed -i "s/ $REVERT_ID\.[0-9a-f]*//" "$REVERTED"; grep -q 'reverted: .' "$REVERTED" || rm -f "$REVERTED"; }
   [ "$arming" = yes ] || return 0
   revert_file="$REVERT_DIR/$(date +%s%N)-$REVERT_ID.$FINGERPRINT.revert"
   undo_push rm -f "$revert_file"

@@ -32,7 +32,7 @@ VLAN=yes
 FRAGMENT='/etc/macvlan-overlay/boot.d/20-vlan-ens33.20.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='vlan-ens33.20'
-FINGERPRINT='72d8069af8f9756f'
+FINGERPRINT='d65bfef8210c0ff2'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -214,6 +214,7 @@ ifcfg_read_here() {
 has_address() { ip -o addr show dev "$1" | grep -qF " inet $2 "; }
 file_revert() {
   recorded "$APPLIED" "$FINGERPRINT" || record "$APPLIED" "$FINGERPRINT"
+  [ ! -f "$REVERTED" ] || [ -z "${boot_fragment_text:-}" ] || { sed -i "s/ $REVERT_ID\.[0-9a-f]*//" "$REVERTED"; grep -q 'reverted: .' "$REVERTED" || rm -f "$REVERTED"; }
   [ "$arming" = yes ] || return 0
   revert_file="$REVERT_DIR/$(date +%s%N)-$REVERT_ID.$FINGERPRINT.revert"
   undo_push rm -f "$revert_file"
