@@ -23,6 +23,7 @@ import { LAB_DIR, labCommand, PROJECT_ROOT } from "./labAccess";
 import { PhaseClock, timingsFile } from "./timings";
 import { leftOut } from "./cases";
 import { UPGRADES } from "./upgrades";
+import { hostUnreachableForItsConfirmReverts, updateWhoseCheckFailsReverts } from "./confirmChecks";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
   SAME_VLAN, snapshotAll, type ContainerName, type HostName,
@@ -187,6 +188,14 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
 
   phase("boot unit on every host", "each host has the boot unit enabled, its runner and one fragment per concern", {}, () => bootUnitOnEveryHost());
 
+  // Before the reboots: they then also show that nothing armed here reverts after its deadline.
+  phase("confirm: check fails", "commit confirmed: an update whose check fails is undone by every host at its deadline; the repair applies and is confirmed", {}, () =>
+    updateWhoseCheckFailsReverts(live),
+  );
+  phase("confirm: host unreachable", "commit confirmed: a host that refuses new SSH connections after an update reverts; the others stay confirmed", {}, () =>
+    hostUnreachableForItsConfirmReverts(live),
+  );
+
   let writtenToRouterDisk = "";
   const routerFiles = "cat /etc/sysctl.d/90-macvlan-overlay.conf /etc/sysconfig/network-scripts/ifcfg-ens33.10 /etc/sysconfig/network-scripts/ifcfg-ens33.20";
   for (const host of ["router", "host1", "host2"] as const) {
@@ -254,7 +263,8 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
         const summary = summarize(live.up(DEV_STACK));
         console.log(`upgrade from ${upgrade.commit}:\n  ${summary.join("\n  ")}`);
         // The read-only checks change nothing on a host, whatever their steps.
-        const changedOnHosts = summary.filter((line) => !/^(update|same) /.test(line) && !/check[-/]ping/.test(line) && !upgrade.newSince.test(line));
+        // Each host's Confirm is new since both (commit confirmed); it changes nothing it has not armed.
+        const changedOnHosts = summary.filter((line) => !/^(update|same) /.test(line) && !/check[-/]ping|\/confirm /.test(line) && !upgrade.newSince.test(line));
         assert.deepEqual(changedOnHosts, [], `only updates in place on the hosts${upgrade.newSince.source === "(?!)" ? "" : " (and what is new since)"}`);
         assert.deepEqual(hostIds(), idsBefore, "every Docker network, container and image kept its id");
         assertDeployedOverlay(live, `upgraded from ${upgrade.commit}`);
