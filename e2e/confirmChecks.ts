@@ -54,6 +54,11 @@ function waitForReverts(hosts: readonly HostName[], since: number, limitSeconds:
   }
 }
 
+/** A confirmed host: no revert script armed, and no record that one ran (`when`: at which point). */
+export function assertNothingArmedOrReverted(host: HostName, when: string): void {
+  assert.equal(onHost(host, `ls -A ${REVERT_DIR} ${REVERTED_RECORD} 2>/dev/null || :`), "", `${host} ${when}: nothing armed, no revert record`);
+}
+
 const ARMING: Record<HostName, string[]> = {
   host1: ["promisc-ens33", "vlan-ens33.10", "vlan-ens33.20"],
   host2: ["promisc-ens33", "vlan-ens33.10", "vlan-ens33.20"],
@@ -96,9 +101,7 @@ export function updateWhoseCheckFailsReverts(live: LabStack): void {
   // afresh and every host's Confirm disarms it.
   const steps = live.up(stackVariant([WITHIN, reapply(1)]));
   assert.deepEqual(steps.filter((step) => step.name.endsWith("/confirm")).map((step) => step.name).sort(), ["host1/confirm", "host2/confirm", "router/confirm"]);
-  for (const host of HOST_NAMES) {
-    assert.equal(onHost(host, `ls -A ${REVERT_DIR} ${REVERTED_RECORD} 2>/dev/null || :`), "", `${host}: confirmed, nothing armed, no revert record`);
-  }
+  for (const host of HOST_NAMES) assertNothingArmedOrReverted(host, "confirmed");
   assertDeployedOverlay(live, "after the repaired update");
 }
 
@@ -137,8 +140,6 @@ export function hostUnreachableForItsConfirmReverts(live: LabStack): void {
 
   // Back to the dev stack's config: host2 applies again and every host confirms.
   live.up(DEV_STACK);
-  for (const host of HOST_NAMES) {
-    assert.equal(onHost(host, `ls -A ${REVERT_DIR} ${REVERTED_RECORD} 2>/dev/null || :`), "", `${host}: confirmed, nothing armed`);
-  }
+  for (const host of HOST_NAMES) assertNothingArmedOrReverted(host, "confirmed");
   assertDeployedOverlay(live, "back to the dev stack");
 }

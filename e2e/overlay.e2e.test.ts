@@ -23,7 +23,7 @@ import { LAB_DIR, labCommand, PROJECT_ROOT } from "./labAccess";
 import { PhaseClock, timingsFile } from "./timings";
 import { leftOut } from "./cases";
 import { UPGRADES } from "./upgrades";
-import { hostUnreachableForItsConfirmReverts, updateWhoseCheckFailsReverts } from "./confirmChecks";
+import { assertNothingArmedOrReverted, hostUnreachableForItsConfirmReverts, updateWhoseCheckFailsReverts } from "./confirmChecks";
 import {
   assertMatrix, CONTAINERS, CROSS_VLAN, DEV_STACK, DOCKER_HOSTS, HOSTS, missing, onHost, pingMatrix, routerCounters,
   SAME_VLAN, snapshotAll, type ContainerName, type HostName,
@@ -203,6 +203,8 @@ describe("the dev stack applied to the local lab", { skip: missing }, () => {
       if (host === "router") writtenToRouterDisk = onHost("router", routerFiles);
       rebootsNeedNoRerun([host]);
       assert.equal(onHost("router", routerFiles), writtenToRouterDisk, "what the program wrote to the router's disk is still there");
+      // The confirmed updates of the cases above, their 60 s deadlines long past: nothing reverts at boot.
+      assertNothingArmedOrReverted(host, "after its reboot");
     });
   }
 
