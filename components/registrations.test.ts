@@ -6,15 +6,15 @@
 // and in the symbolic view as the renderer calls (renderer and arguments) that made them.
 // The fixture was recorded from a build of 497eb86 (`git worktree add /tmp/base 497eb86`, a link to
 // this project's node_modules, `npx tsc -p tsconfig.json` there) with the recorder of this build:
-//   node dist/components/registrationRecord.js /tmp/base/dist "<variant>" symbolic <variant>.json
+//   node dist/testing/registrationRecord.js /tmp/base/dist "<variant>" symbolic <variant>.json
 // for each variant named in components/fixtures/registrations-497eb86.json, whose `variants` hold each
 // record's `resources` (one line per resource) and `calls` the union of the records' `calls`.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
+import { expandTokens, type RegisteredResource, recordInFreshProcess, type RendererCall, STACK_VARIANTS } from "../testing/registrationRecord";
 import { PROJECT_ROOT } from "../testing/stackEvaluation";
-import { expandTokens, type RegisteredResource, recordInFreshProcess, type RendererCall, STACK_VARIANTS } from "./registrationRecord";
 
 interface Fixture {
   readonly commit: string;

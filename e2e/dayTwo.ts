@@ -6,14 +6,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseConnectivityReport } from "../components/scripts";
+import { ADDRESS, CONTAINER_CHANGES, type Edit, MASQUERADE_OFF, SSH_PORT, VLAN_30_ADDED } from "../testing/stackEdits";
 import { PROJECT_ROOT, sshMust } from "./labAccess";
 import {
   addressOfDockerUrl, assertContainerIdentities, DEV_STACK, HOSTS, runProbes, targetAt, type DeployedContainer,
 } from "./labFixture";
 import { E2E_CASES, leftOut, type CaseSet } from "./cases";
 import { describeStep, type ExecutedStep, type LabStack } from "./liveStack";
-
-type Edit = readonly [string, string];
 
 /** The dev stack's text with each `from` replaced by `to`, as Pulumi.dev.yaml in a new folder. */
 export function stackVariant(edits: readonly Edit[]): string {
@@ -29,24 +28,6 @@ export function stackVariant(edits: readonly Edit[]): string {
   return file;
 }
 
-const ADDRESS: Edit[] = [['"10": 192.168.22.10/24', '"10": 192.168.22.20/24']];
-const MASQUERADE_OFF: Edit[] = [["router: { masquerade: true }", "router: { masquerade: false }"]];
-const VLAN_30: Edit[] = [
-  [
-    "    - { id: 20, network: mac-net20, subnet: 172.19.0.0/24, gateway: 172.19.0.1 }\n",
-    "    - { id: 20, network: mac-net20, subnet: 172.19.0.0/24, gateway: 172.19.0.1 }\n    - { id: 30, network: mac-net30, subnet: 172.20.0.0/24, gateway: 172.20.0.1 }\n",
-  ],
-  ['"20": 192.168.23.10/24 }', '"20": 192.168.23.10/24, "30": 192.168.24.10/24 }'],
-  ['"20": 192.168.23.11/24 }', '"20": 192.168.23.11/24, "30": 192.168.24.11/24 }'],
-  ['"20": 172.19.0.1/24 }', '"20": 172.19.0.1/24, "30": 172.20.0.1/24 }'],
-  ["        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n", "        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n        - { name: bbox70, vlan: 30, ip: 172.20.0.2 }\n"],
-  ["        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n", "        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n        - { name: bbox80, vlan: 30, ip: 172.20.0.3 }\n"],
-];
-const CONTAINER_CHANGES: Edit[] = [
-  ["        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n", "        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n        - { name: bbox50, vlan: 10, ip: 172.18.0.6 }\n"],
-  ["{ name: bbox20, vlan: 20", "{ name: bbox21, key: bbox20, vlan: 20"],
-  ["{ name: bbox40, vlan: 20, ip: 172.19.0.4 }", "{ name: bbox40, vlan: 20, ip: 172.19.0.14 }"],
-];
 const HOST3 = "10.213.70.14";
 const THIRD_DOCKER_HOST: Edit[] = [
   [
@@ -63,7 +44,6 @@ const THIRD_DOCKER_HOST: Edit[] = [
     ].join("\n"),
   ],
 ];
-const SSH_PORT: Edit[] = [[`      address: ${HOSTS.host2}\n`, `      address: ${HOSTS.host2}\n      port: 2222\n`]];
 
 export interface DayTwoScenario {
   title: string;
@@ -121,7 +101,7 @@ export const DAY_TWO: DayTwoScenario[] = [
   {
     phase: "VLAN 30 added",
     title: "VLAN 30 added with a container on each docker host: only new resources and the router's update",
-    edits: [...ADDRESS, ...VLAN_30],
+    edits: [...ADDRESS, ...VLAN_30_ADDED],
     smallest: "all",
     watchForwarding: true,
     expect: (steps) => {

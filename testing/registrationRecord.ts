@@ -4,14 +4,15 @@
 // replaces every script renderer's result with a record of the call (renderer and arguments), so two
 // builds compare by what they ask the renderers for, whatever text the renderers give back.
 // Usage (one evaluation per process, as Pulumi's runtime is per process):
-//   node dist/components/registrationRecord.js <programDir> <variant> strict|symbolic
+//   node dist/testing/registrationRecord.js <programDir> <variant> strict|symbolic
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { evaluateProgram } from "../testing/programHarness";
-import { DEV_STACK, fakeProjectDir, PROJECT_ROOT } from "../testing/stackEvaluation";
+import { evaluateProgram } from "./programHarness";
+import { ADDRESS, CONTAINER_CHANGES, MASQUERADE_OFF, SSH_PORT, VLAN_30_ADDED } from "./stackEdits";
+import { DEV_STACK, fakeProjectDir, PROJECT_ROOT } from "./stackEvaluation";
 
 /** One custom resource as the engine sees its registration. */
 export interface RegisteredResource {
@@ -30,6 +31,7 @@ export interface RegisteredResource {
 
 export type ViewKind = "strict" | "symbolic";
 
+/** A stack edit (as in testing/stackEdits.ts) whose `from` may also be a pattern. */
 type Edit = readonly [string | RegExp, string];
 
 /** A stack the tests evaluate: the dev stack edited, or another stack file, with config overrides. */
@@ -42,8 +44,6 @@ export interface StackVariant {
   readonly secretKeys?: readonly string[];
 }
 
-const ADDRESS: Edit[] = [['"10": 192.168.22.10/24', '"10": 192.168.22.20/24']];
-const MASQUERADE_OFF: Edit[] = [["router: { masquerade: true }", "router: { masquerade: false }"]];
 const HOST1_SHIM: Edit[] = [[/(      role: docker\n      vlanAddresses: \{ "10": 192\.168\.22\.10\/24[^\n]*\n)/, '$1      hostShim: { "10": 172.18.0.250, "20": 172.19.0.250 }\n']];
 const VLAN20_IPVLAN: Edit[] = [["gateway: 172.19.0.1 }", "gateway: 172.19.0.1, driver: ipvlan }"]];
 const VLAN_20_TO_30: Edit[] = [
@@ -53,22 +53,6 @@ const VLAN_20_TO_30: Edit[] = [
   [/"20": 172\.19\.0\.1\/24/, '"30": 172.19.0.1/24'],
   ["{ name: bbox20, vlan: 20", "{ name: bbox20, vlan: 30"],
   ["{ name: bbox40, vlan: 20", "{ name: bbox40, vlan: 30"],
-];
-const VLAN_30_ADDED: Edit[] = [
-  [
-    "    - { id: 20, network: mac-net20, subnet: 172.19.0.0/24, gateway: 172.19.0.1 }\n",
-    "    - { id: 20, network: mac-net20, subnet: 172.19.0.0/24, gateway: 172.19.0.1 }\n    - { id: 30, network: mac-net30, subnet: 172.20.0.0/24, gateway: 172.20.0.1 }\n",
-  ],
-  ['"20": 192.168.23.10/24 }', '"20": 192.168.23.10/24, "30": 192.168.24.10/24 }'],
-  ['"20": 192.168.23.11/24 }', '"20": 192.168.23.11/24, "30": 192.168.24.11/24 }'],
-  ['"20": 172.19.0.1/24 }', '"20": 172.19.0.1/24, "30": 172.20.0.1/24 }'],
-  ["        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n", "        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n        - { name: bbox70, vlan: 30, ip: 172.20.0.2 }\n"],
-  ["        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n", "        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n        - { name: bbox80, vlan: 30, ip: 172.20.0.3 }\n"],
-];
-const CONTAINER_CHANGES: Edit[] = [
-  ["        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n", "        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n        - { name: bbox50, vlan: 10, ip: 172.18.0.6 }\n"],
-  ["{ name: bbox20, vlan: 20", "{ name: bbox21, key: bbox20, vlan: 20"],
-  ["{ name: bbox40, vlan: 20, ip: 172.19.0.4 }", "{ name: bbox40, vlan: 20, ip: 172.19.0.14 }"],
 ];
 const TWO_MORE_DOCKER_HOSTS: Edit[] = [
   [
@@ -122,7 +106,7 @@ export const STACK_VARIANTS: readonly StackVariant[] = [
   { name: "four docker hosts", edits: TWO_MORE_DOCKER_HOSTS },
   { name: "day two: masquerade off", edits: [...ADDRESS, ...MASQUERADE_OFF] },
   { name: "day two: vlan 30 added", edits: [...ADDRESS, ...VLAN_30_ADDED] },
-  { name: "day two: containers changed, ssh port", edits: [...ADDRESS, ...CONTAINER_CHANGES, [`      address: 10.213.70.12\n`, `      address: 10.213.70.12\n      port: 2222\n`]] },
+  { name: "day two: containers changed, ssh port", edits: [...ADDRESS, ...CONTAINER_CHANGES, ...SSH_PORT] },
   { name: "mixed", edits: MIXED, config: { "macvlan-overlay:sshUser": "deploy" } },
   ...["ok-bastion", "ok-empty-docker-host", "ok-host-keys", "ok-minimal", "ok-without-namespace"].map((name) => ({
     name,
