@@ -5,20 +5,17 @@
 // its parent, address and routes, delete removes the link and, with it, its address and routes.
 
 import { bootFragment, bootFragmentPath, createWithoutBootUnit, dropFragment, dropStaleFragment, writeFragment } from "./bootUnit";
-import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
+import { type Confirmation, confirmableConverge } from "./confirm";
+import { concernDelete } from "./concernScript";
 import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
   BEGIN_TRANSACTION,
   COMMIT,
-  DELETE_NOTE,
   FAIL,
   FORGET,
-  HOLD_HOST_LOCK,
   type HostScript,
-  KEEPS_NO_JOURNAL,
   RECORD,
   RECORDED,
-  RELEASE_STATE_DIR,
   SAY,
   shellQuote,
   STATE_DIR,
@@ -180,10 +177,7 @@ export function hostShimBootFragment(args: HostShimScriptArgs) {
  * so a cleanup without state can render it.
  */
 export function renderHostShimDelete(device: string, confirmWithinSeconds = 0): string {
-  const forgotten = forgetConfirmation(confirmation({ device, confirmWithinSeconds }));
   const body = steps(
-    RECORD_NAME,
-    HOLD_HOST_LOCK,
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$SHIM: no record of a create, left as it is\"",
     "elif ! recorded \"$BEFORE\" link=absent; then",
@@ -198,17 +192,14 @@ export function renderHostShimDelete(device: string, confirmWithinSeconds = 0): 
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
-    forgotten.step,
-    "release_state_dir",
-    { lines: [], uses: [SAY, RECORDED, LINK_EXISTS, FORGET, RELEASE_STATE_DIR] },
+    { lines: [], uses: [SAY, RECORDED, LINK_EXISTS, FORGET] },
   );
-  return buildScript({
+  return concernDelete({
     title: "host shim (delete)",
-    comments: [DELETE_NOTE],
-    values: [["SHIM", device], ["FRAGMENT", fragmentPath(device)], ["STATE_DIR", STATE_DIR], ...forgotten.values],
-    uses: body.uses,
-    body: body.lines,
-    replacing: KEEPS_NO_JOURNAL,
+    confirmation: confirmation({ device, confirmWithinSeconds }),
+    recordNames: RECORD_NAME,
+    values: [["SHIM", device], ["FRAGMENT", fragmentPath(device)], ["STATE_DIR", STATE_DIR]],
+    body,
   });
 }
 

@@ -2,8 +2,9 @@
 // each tagged with a comment so they are findable as ours. Delete removes exactly those rules and
 // restores ip_forward to the value the first create found.
 
-import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
-import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
+import { bootFragment, bootFragmentPath, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge } from "./confirm";
+import { concernCreate, concernDelete } from "./concernScript";
 import { firewalldCommandsValue, ROUTER_PREFLIGHT } from "./routerPreflight";
 import { dropFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { ipForwardSysctlFile } from "./persistence";
@@ -11,13 +12,9 @@ import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
   BEGIN_TRANSACTION,
   COMMIT,
-  DELETE_NOTE,
   FORGET,
-  HOLD_HOST_LOCK,
   type HostScript,
-  KEEPS_NO_JOURNAL,
   RECORD,
-  RELEASE_STATE_DIR,
   SAY,
   shellQuote,
   STATE_DIR,
@@ -289,11 +286,7 @@ export function routerBootFragment(args: NatRouterScriptArgs): ManagedFile {
 
 export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
   const boot = args.boot === true;
-  const title = "NAT router between the VLANs (create or update)";
-  const forgotten = forgetConfirmation(confirmation(args));
   const remove = steps(
-    RECORD_NAME,
-    HOLD_HOST_LOCK,
     "delete_rules filter \"$FILTER_RULES\"",
     "delete_rules nat \"$NAT_RULES\"",
     "# Rules of ours an earlier version added and a failed update may have left.",
@@ -315,25 +308,27 @@ export function renderNatRouter(args: NatRouterScriptArgs): HostScript {
     "  fi",
     "  forget \"$BEFORE\"",
     "fi",
-    forgotten.step,
-    "release_state_dir",
-    { lines: [], uses: [DELETE_RULES, REMOVE_OURS_EXCEPT, SAY, IP_FORWARD, SET_IP_FORWARD, FORGET, RELEASE_STATE_DIR] },
+    { lines: [], uses: [DELETE_RULES, REMOVE_OURS_EXCEPT, SAY, IP_FORWARD, SET_IP_FORWARD, FORGET] },
   );
   return {
-    create: boot ? createRunningFragment(title, routerBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds),
-    delete: buildScript({
+    create: concernCreate({
+      title: "NAT router between the VLANs (create or update)",
+      boot,
+      bootFragment: () => routerBootFragment(args),
+      converge: (title) => converge(args, title),
+      confirmWithinSeconds: args.confirmWithinSeconds,
+    }),
+    delete: concernDelete({
       title: "NAT router between the VLANs (delete)",
-      comments: [DELETE_NOTE],
+      confirmation: confirmation(args),
+      recordNames: RECORD_NAME,
       values: [
         ...ruleValues(routerRules(args)),
         ["SYSCTL_FILE", ipForwardSysctlFile().path],
         ...(boot ? [FRAGMENT_VALUE] : []),
         ["STATE_DIR", STATE_DIR],
-        ...forgotten.values,
       ],
-      uses: remove.uses,
-      body: remove.lines,
-      replacing: KEEPS_NO_JOURNAL,
+      body: remove,
     }),
   };
 }

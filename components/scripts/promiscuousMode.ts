@@ -2,23 +2,20 @@
 // accepts frames for the macvlan containers' MAC addresses. Delete turns it off only if it was off.
 
 import type { Persistence } from "../../topology/types";
-import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
-import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
+import { bootFragment, bootFragmentPath, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge } from "./confirm";
+import { concernCreate, concernDelete } from "./concernScript";
 import type { ManagedFile } from "./managedFile";
 import { notPersistedComment, persistenceBackend } from "./persistence";
 import { buildScript, shellFunction, steps } from "./scriptBuilder";
 import {
   BEGIN_TRANSACTION,
   COMMIT,
-  DELETE_NOTE,
   FAIL,
   FORGET,
-  HOLD_HOST_LOCK,
   type HostScript,
-  KEEPS_NO_JOURNAL,
   RECORD,
   RECORDED,
-  RELEASE_STATE_DIR,
   SAY,
   STATE_DIR,
   UNDO_PUSH,
@@ -107,11 +104,7 @@ export function promiscuousBootFragment(args: PromiscuousModeScriptArgs): Manage
 
 export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScript {
   const boot = args.boot === true;
-  const title = "promiscuous mode (create or update)";
-  const forgotten = forgetConfirmation(confirmation(args));
   const remove = steps(
-    RECORD_NAME,
-    HOLD_HOST_LOCK,
     "if [ ! -f \"$BEFORE\" ]; then",
     "  say \"$IFACE: no record of a create, promisc left as it is\"",
     "elif ! recorded \"$BEFORE\" promisc=off; then",
@@ -126,19 +119,16 @@ export function renderPromiscuousMode(args: PromiscuousModeScriptArgs): HostScri
     "fi",
     "forget \"$BEFORE\"",
     ...(boot ? [dropFragment()] : []),
-    forgotten.step,
-    "release_state_dir",
-    { lines: [], uses: [SAY, RECORDED, PROMISC_STATE, FORGET, RELEASE_STATE_DIR] },
+    { lines: [], uses: [SAY, RECORDED, PROMISC_STATE, FORGET] },
   );
   return {
-    create: boot ? createRunningFragment(title, promiscuousBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds),
-    delete: buildScript({
-      title: "promiscuous mode (delete)",
-      comments: [DELETE_NOTE],
-      values: [...values(args, boot), ...forgotten.values],
-      uses: remove.uses,
-      body: remove.lines,
-      replacing: KEEPS_NO_JOURNAL,
+    create: concernCreate({
+      title: "promiscuous mode (create or update)",
+      boot,
+      bootFragment: () => promiscuousBootFragment(args),
+      converge: (title) => converge(args, title),
+      confirmWithinSeconds: args.confirmWithinSeconds,
     }),
+    delete: concernDelete({ title: "promiscuous mode (delete)", confirmation: confirmation(args), recordNames: RECORD_NAME, values: values(args, boot), body: remove }),
   };
 }

@@ -3,8 +3,9 @@
 // same name is adopted (the local lab emulates VLANs with veths: its kernel has no 802.1Q).
 
 import type { Persistence, Subinterface } from "../../topology/types";
-import { bootFragment, bootFragmentPath, createRunningFragment, createWithoutBootUnit, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
-import { type Confirmation, confirmableConverge, forgetConfirmation } from "./confirm";
+import { bootFragment, bootFragmentPath, dropFragment, dropStaleFragment, writeOwnFragment } from "./bootUnit";
+import { type Confirmation, confirmableConverge } from "./confirm";
+import { concernCreate, concernDelete } from "./concernScript";
 import { GUARD_ROUTE_BACK } from "./routeGuard";
 import { dropFile, dropStaleFile, type ManagedFile, putFile, refuseForeign } from "./managedFile";
 import { allPersistenceBackends, NETWORK_SCRIPTS_DIR, notPersistedComment, persistenceBackend } from "./persistence";
@@ -12,15 +13,11 @@ import { buildScript, type ScriptStep, shellFunction, steps } from "./scriptBuil
 import {
   BEGIN_TRANSACTION,
   COMMIT,
-  DELETE_NOTE,
   FAIL,
   FORGET,
-  HOLD_HOST_LOCK,
   type HostScript,
-  KEEPS_NO_JOURNAL,
   RECORD,
   RECORDED,
-  RELEASE_STATE_DIR,
   SAY,
   shellQuote,
   STATE_DIR,
@@ -350,17 +347,19 @@ export function vlanBootFragment(args: VlanSubinterfaceScriptArgs): ManagedFile 
 }
 
 function renderCreate(args: VlanSubinterfaceScriptArgs): string {
-  const title = "VLAN subinterface (create or update)";
-  return args.boot === true ? createRunningFragment(title, vlanBootFragment(args)) : createWithoutBootUnit(title, converge(args, title), args.confirmWithinSeconds);
+  return concernCreate({
+    title: "VLAN subinterface (create or update)",
+    boot: args.boot === true,
+    bootFragment: () => vlanBootFragment(args),
+    converge: (title) => converge(args, title),
+    confirmWithinSeconds: args.confirmWithinSeconds,
+  });
 }
 
 function renderDelete(args: VlanSubinterfaceScriptArgs): string {
   const tooling = persistenceBackend(args.persistence).vlanTooling(args.subinterface);
   const { files, stale } = fileVariables(args);
-  const forgotten = forgetConfirmation(confirmation(args));
   const body = steps(
-    RECORD_NAMES,
-    HOLD_HOST_LOCK,
     "if [ -f \"$ADDED\" ]; then",
     "  forget_added_address",
     "fi",
@@ -397,23 +396,19 @@ function renderDelete(args: VlanSubinterfaceScriptArgs): string {
     "if [ -f \"$BEFORE\" ]; then",
     "  forget \"$BEFORE\"",
     "fi",
-    forgotten.step,
-    "release_state_dir",
-    { lines: [], uses: [FORGET_ADDED_ADDRESS, NOTE, RECORDED, LINK_EXISTS, LINK_UP, FORGET, RELEASE_STATE_DIR] },
+    { lines: [], uses: [FORGET_ADDED_ADDRESS, NOTE, RECORDED, LINK_EXISTS, LINK_UP, FORGET] },
   );
-  return buildScript({
+  return concernDelete({
     title: "VLAN subinterface (delete)",
-    comments: [DELETE_NOTE],
+    confirmation: confirmation(args),
+    recordNames: RECORD_NAMES,
     values: [
       ["DEVICE", args.subinterface.device],
       ...fileValues(args, false),
       ...(args.boot === true ? [["FRAGMENT", fragmentPath(args)] as const] : []),
       ["STATE_DIR", STATE_DIR],
-      ...forgotten.values,
     ],
-    uses: body.uses,
-    body: body.lines,
-    replacing: KEEPS_NO_JOURNAL,
+    body,
   });
 }
 
