@@ -12,8 +12,7 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Overlay } from "../components";
-import { formatProblems, parseTopology } from "../topology";
+import { MacvlanOverlay, type ProgramOverlayArgs } from "../components/macvlanOverlay";
 import { scaleConfig } from "./scaleTopology";
 
 /** Per resource type: how many the program registered and their inputs' serialized size. */
@@ -91,13 +90,22 @@ async function registrationsDone(): Promise<void> {
 /** Stands in for each host's pinned key: the bench measures the program, not the known_hosts file. */
 const BENCH_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlRcz5oO0bMgCHg0yJ6fEQqTI0y5d8ePGsaGqkKlWm8";
 
+/**
+ * The program's component, as index.ts builds it: the generated config's keys as its arguments, the
+ * key's text and each host's pinned key in place of the two files, whose names still go to the Docker
+ * providers' ssh client (so every custom resource and its inputs are as the stack program's). The
+ * component checks the config (bad arguments throw, naming every problem) and renders its diagram and
+ * summary outputs: both inside the measured time.
+ */
 function evaluateOurs(dockerHosts: number): void {
-  const parsed = parseTopology(scaleConfig({ dockerHosts }));
-  if (!parsed.ok) {
-    throw new Error(`generated topology is invalid:\n${formatProblems(parsed.problems.slice(0, 10))}`);
-  }
-  const hostKeys = { hosts: new Map(parsed.topology.hosts.map((host) => [host.name, BENCH_HOST_KEY])) };
-  new Overlay("overlay", { topology: parsed.topology, privateKey: pulumi.secret("k".repeat(PRIVATE_KEY_LENGTH)), baseDir: "/nonexistent", hostKeys });
+  const { sshPrivateKeyFile, sshKnownHostsFile, hosts, ...config } = scaleConfig({ dockerHosts });
+  const args: ProgramOverlayArgs = {
+    ...(config as Omit<ProgramOverlayArgs, "sshPrivateKey" | "hosts">),
+    sshPrivateKey: "k".repeat(PRIVATE_KEY_LENGTH),
+    hosts: (hosts as ProgramOverlayArgs["hosts"]).map((host) => ({ ...host, hostKey: BENCH_HOST_KEY })),
+    dockerSshFiles: { baseDir: "/nonexistent", privateKeyFile: String(sshPrivateKeyFile), knownHostsFile: String(sshKnownHostsFile) },
+  };
+  new MacvlanOverlay("overlay", args);
 }
 
 /** A bare custom resource, for a type the floor has no SDK class for. */

@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       "",
       "### Program scale",
       "",
-      `Generated topologies: N docker hosts with 10 containers each over 4 VLANs, plus one router (\`bench/scaleTopology.ts\`), the \`Overlay\` component evaluated under \`pulumi.runtime.setMocks\` with mocks that only echo inputs. Wall time from parsing the config to the SDK's last registration; peak RSS is the child process's VmHWM (node itself included). The floor registers, flat and without components, the same number of custom resources of each type through the same SDK classes (\`command.remote.Command\`, \`docker.Container\`, …), each with one string input padded so each type's inputs total the same bytes (within 1%). "Inputs" are the custom resources' inputs as JSON (what the state holds for them).`,
+      `Generated topologies: N docker hosts with 10 containers each over 4 VLANs, plus one router (\`bench/scaleTopology.ts\`), the \`MacvlanOverlay\` component (given the config's keys as index.ts gives them) evaluated under \`pulumi.runtime.setMocks\` with mocks that only echo inputs. Wall time from parsing the config to the SDK's last registration (the component's config check, diagram and summary included); peak RSS is the child process's VmHWM (node itself included). The floor registers, flat and without components, the same number of custom resources of each type through the same SDK classes (\`command.remote.Command\`, \`docker.Container\`, …), each with one string input padded so each type's inputs total the same bytes (within 1%). "Inputs" are the custom resources' inputs as JSON (what the state holds for them).`,
       "",
       scale,
       "",

@@ -1,11 +1,13 @@
-// The Overlay component under Pulumi's mocks, in this process: its outputs have no nulls (a field is
-// absent where there is nothing to say), and every component registers its public fields as outputs.
+// The MacvlanOverlay component (built on OverlayChildren) under Pulumi's mocks, in this process: its
+// outputs have no nulls (a field is absent where there is nothing to say), and every component
+// registers its public fields as outputs.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { topologyAfter } from "../topology/devStackConfig";
-import { Overlay } from "./overlay";
+import { devStackConfig } from "../topology/devStackConfig";
+import { FAKE_HOST_KEY, FAKE_KEY } from "../testing/stackEvaluation";
+import { MacvlanOverlay, type MacvlanOverlayArgs } from "./macvlanOverlay";
 
 /** Registered outputs by URN, as the engine would store them for each component. */
 const registeredOutputs = new Map<string, Record<string, unknown>>();
@@ -30,8 +32,8 @@ async function settled(count: () => number, quietMs = 300): Promise<void> {
   }
 }
 
-describe("the Overlay's outputs", () => {
-  let overlay: Overlay;
+describe("the MacvlanOverlay's outputs", () => {
+  let overlay: MacvlanOverlay;
   before(async () => {
     const original = MockMonitor.prototype.registerResourceOutputs;
     MockMonitor.prototype.registerResourceOutputs = function (this: unknown, req: any, callback: any) {
@@ -59,28 +61,27 @@ describe("the Overlay's outputs", () => {
       "test",
       false,
     );
-    // VLAN 20 on ipvlan; host2 has no address of its own on either VLAN.
-    const topology = topologyAfter((config) => {
-      config.vlans[1].driver = "ipvlan";
-      delete config.hosts[1].vlanAddresses;
-    });
-    overlay = new Overlay("overlay", {
-      topology,
-      privateKey: pulumi.secret("key"),
-      baseDir: "/nonexistent",
-      hostKeys: { hosts: new Map(topology.hosts.map((host) => [host.name, "ssh-ed25519 AAAA"])) },
-    });
+    // The dev stack's config as arguments (the key's text and each host's key in place of the two
+    // files), with VLAN 20 on ipvlan and host2 without an address of its own on either VLAN.
+    const { sshPrivateKeyFile: _key, sshKnownHostsFile: _knownHosts, ...config } = devStackConfig();
+    config.vlans[1].driver = "ipvlan";
+    delete config.hosts[1].vlanAddresses;
+    overlay = new MacvlanOverlay("overlay", {
+      ...config,
+      sshPrivateKey: FAKE_KEY,
+      hosts: config.hosts.map((host: Record<string, unknown>) => ({ ...host, hostKey: FAKE_HOST_KEY })),
+    } as MacvlanOverlayArgs);
     await settled(() => registeredOutputs.size);
   });
 
   test("a link without an address and an ipvlan container's MAC are absent, not null", async () => {
-    const host2 = overlay.hosts.host2;
-    assert.deepEqual(host2.subinterfaces, [{ device: "ens33.10", vlan: 10 }, { device: "ens33.20", vlan: 20 }]);
-    assert.deepEqual(overlay.hosts.host1.subinterfaces[0], { device: "ens33.10", vlan: 10, address: "192.168.22.10/24" });
-    const [bbox10, bbox20] = overlay.hosts.host1.containers;
-    assert.equal(await unwrap(bbox10.mac!), "02:a1:b2:c3:d4:e5");
+    const hosts = await unwrap(overlay.hosts);
+    assert.deepEqual(hosts.host2.subinterfaces, [{ device: "ens33.10", vlan: 10 }, { device: "ens33.20", vlan: 20 }]);
+    assert.deepEqual(hosts.host1.subinterfaces[0], { device: "ens33.10", vlan: 10, address: "192.168.22.10/24" });
+    const [bbox10, bbox20] = hosts.host1.containers;
+    assert.equal(bbox10.mac, "02:a1:b2:c3:d4:e5");
     assert.ok(!("mac" in bbox20), "bbox20 is on ipvlan: it has its parent's MAC");
-    assert.deepEqual(overlay.hosts.host1.networks.map((network) => `${network.name} ${network.driver} on ${network.parent}`), [
+    assert.deepEqual(hosts.host1.networks.map((network) => `${network.name} ${network.driver} on ${network.parent}`), [
       "mac-net10 macvlan on ens33.10",
       "mac-net20 ipvlan on ens33.20",
     ]);
@@ -90,9 +91,9 @@ describe("the Overlay's outputs", () => {
       else if (Array.isArray(value)) value.forEach((item, index) => walk(item, `${where}[${index}]`));
       else if (typeof value === "object" && !pulumi.Output.isInstance(value)) for (const [key, item] of Object.entries(value as object)) walk(item, `${where}.${key}`);
     };
-    walk(overlay.hosts, "hosts");
+    walk(hosts, "hosts");
     assert.deepEqual(nulls, []);
-    assert.equal(overlay.routerRules.length, 6);
+    assert.equal((await unwrap(overlay.routerRules)).length, 6);
   });
 
   test("every component registers each of its public fields as an output", () => {
@@ -114,7 +115,7 @@ describe("the Overlay's outputs", () => {
       ConnectivityCheck: 2,
       HostConcernComponent: 13,
       MacvlanNetwork: 4,
-      Overlay: 1,
+      MacvlanOverlay: 1,
       OverlayHost: 3,
     });
   });

@@ -84,27 +84,8 @@ interface Registered {
 }
 
 /**
- * A Docker macvlan overlay over 802.1Q VLANs on several Linux hosts, with a NAT router between the
- * VLANs, from a validated topology (the package's MacvlanOverlay takes the stack config's keys instead).
- */
-export class Overlay extends pulumi.ComponentResource {
-  /** Per host name, what the overlay made there. */
-  public readonly hosts: Record<string, HostSummary>;
-  /** The router's iptables rules, as `iptables` arguments. */
-  public readonly routerRules: string[];
-  /** Per docker host with containers, its connectivity check's results. */
-  public readonly checks: Record<string, pulumi.Output<ProbeResult[]>>;
-
-  constructor(name: string, args: OverlayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("overlay:index:Overlay", name, {}, opts);
-    ({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks } = new OverlayChildren(this, args));
-    this.registerOutputs({ hosts: this.hosts, routerRules: this.routerRules, checks: this.checks });
-  }
-}
-
-/**
  * Everything each host's plan names, and a connectivity check per docker host, registered as
- * children of `owner` (Overlay, or the package's MacvlanOverlay): the same names under either.
+ * children of `owner` (the MacvlanOverlay, components/macvlanOverlay.ts).
  */
 export class OverlayChildren {
   /** Per host name, what the overlay made there. */

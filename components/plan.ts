@@ -1,4 +1,4 @@
-// What a host should hold, concern by concern: the one description that the program (Overlay), the
+// What a host should hold, concern by concern: the one description that the program (MacvlanOverlay), the
 // doctor's expected state, its cleanup and the diagram read. Each concern has a stable key, its
 // arguments, the concerns it needs first, whether it writes a boot fragment, what the doctor expects
 // of it and how it is removed. Pure: no Pulumi here; script text comes from components/scripts.
