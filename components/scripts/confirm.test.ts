@@ -128,6 +128,24 @@ test("with confirmWithinSeconds 0 an update arms nothing: its create holds no re
   assert.equal(off.delete, vlan("192.168.22.12/24").delete);
 });
 
+test("an update its preflight refuses changes nothing and arms nothing: no timer, no deadline, the host byte for byte as before", { skip }, () =>
+  withHostSandbox({}, (box) => {
+    trunkWithVethVlans(box, ["ens33.10"]);
+    run(box, vlan("192.168.22.10/24").create);
+    const before = box.snapshot();
+    // The update's preflight: the ifcfg file it would write is someone else's.
+    box.exec("printf 'DEVICE=ens33.10\\n' >/etc/sysconfig/network-scripts/ifcfg-ens33.10");
+    const withForeignFile = box.snapshot();
+    const result = box.run(vlan("192.168.22.12/24").create);
+    assert.equal(result.status, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, /ifcfg-ens33\.10 exists and is not managed by macvlan-overlay/);
+    assert.doesNotMatch(result.stdout, /armed/);
+    assert.equal(box.run(`test -e ${REVERT_DIR}`).status, 1, "nothing armed");
+    assert.equal(box.snapshot(), withForeignFile);
+    assert.notEqual(before, withForeignFile);
+  }),
+);
+
 for (const kind of KINDS) {
   test(`${kind.name}: an unconfirmed update reverts at its deadline to the state before it, by a detached timer`, { skip }, () =>
     withHostSandbox({}, async (box) => {

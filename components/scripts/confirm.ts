@@ -122,7 +122,10 @@ const REVERT_MODE = shellFunction(
 export interface ConfirmSteps {
   /** First in the body: a revert script or the timer runs only its revert_mode. */
   readonly guard: ScriptStep;
-  /** Right after the transaction begins (the host lock held), before any change. */
+  /**
+   * After the preflight (the host lock held), before the first change: an update that its preflight
+   * refuses changes nothing, so it arms nothing either.
+   */
   readonly arm: ScriptStep;
   /** Last before `commit`. */
   readonly file: ScriptStep;

@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='3f00420e0dff172a 58baf34630a53c21 cadede3c1b9d0cb7'
+FINGERPRINTS='5f19145d24f77ba2 621a222285ef0268 644672b9797ad673'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

@@ -18,7 +18,7 @@ IFACE='ens33'
 FRAGMENT='/etc/macvlan-overlay/boot.d/10-promisc-ens33.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='promisc-ens33'
-FINGERPRINT='3f00420e0dff172a'
+FINGERPRINT='5f19145d24f77ba2'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -185,8 +185,8 @@ BEFORE="$STATE_DIR/promisc-$IFACE.before"
 trap on_exit EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 lock_host
-arm_revert
 ip link show dev "$IFACE" >/dev/null 2>&1 || fail "$IFACE: no such interface"
+arm_revert
 was=$(promisc_state)
 if [ ! -f "$BEFORE" ]; then
   record "$BEFORE" "promisc=$was"

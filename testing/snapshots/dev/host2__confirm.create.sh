@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='26d8928d6ae831eb 3f00420e0dff172a cb67a91f3dba188b'
+FINGERPRINTS='5f19145d24f77ba2 adbcee93a1db29ef dde9e0614a56ed6c'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

@@ -4,7 +4,7 @@ set -eu
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 umask 022
-FINGERPRINTS='3f00420e0dff172a ac26f0d828a358cf d65bfef8210c0ff2 eec408595c429908'
+FINGERPRINTS='25e4d2076621fdb5 5f19145d24f77ba2 c1fe31d40151452c d94d1aaa025a7228'
 NEXT_REAPPLY='1'
 REVERT_DIR='/var/lib/macvlan-overlay/revert'
 REVERTED='/var/lib/macvlan-overlay/reverted'

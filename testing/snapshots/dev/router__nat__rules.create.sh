@@ -33,7 +33,7 @@ net.ipv4.ip_forward = 1
 FRAGMENT='/etc/macvlan-overlay/boot.d/30-router.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='nat-router'
-FINGERPRINT='ac26f0d828a358cf'
+FINGERPRINT='25e4d2076621fdb5'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -89,6 +89,13 @@ on_exit() {
   unlock_host
   exit "$exit_status"
 }
+is_ours() {
+  first_line=
+  [ -f "$1" ] && { IFS= read -r first_line <"$1" || :; } && [ "$first_line" = "$MARKER" ]
+}
+refuse_foreign() {
+  [ ! -e "$1" ] || is_ours "$1" || fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
+}
 recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
 start_revert_timer() {
   if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
@@ -113,13 +120,6 @@ arm_revert() {
   echo "$revert_at" >"$REVERT_DIR/deadline"
   start_revert_timer "$revert_at" "$CONFIRM_WITHIN"
   say "armed: this host reverts this update at $(date -u -d "@$revert_at" +%FT%TZ) unless pulumi up confirms it"
-}
-is_ours() {
-  first_line=
-  [ -f "$1" ] && { IFS= read -r first_line <"$1" || :; } && [ "$first_line" = "$MARKER" ]
-}
-refuse_foreign() {
-  [ ! -e "$1" ] || is_ours "$1" || fail "$1 exists and is not managed by macvlan-overlay (no marker line); refusing to change it"
 }
 dir_record() { printf '%s/created-dir%s@%s' "$STATE_DIR" "$(printf '%s' "$1" | tr / _)" "$2"; }
 quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -250,7 +250,6 @@ BEFORE="$STATE_DIR/nat-router.before"
 trap on_exit EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 lock_host
-arm_revert
 # Preflight: nothing changes on the host until this passes.
 command -v iptables >/dev/null 2>&1 ||
   fail 'iptables is not installed on this router (Debian/Ubuntu: apt-get install iptables; RHEL: dnf install iptables-nft); nothing was changed on this host'
@@ -262,6 +261,7 @@ and set router.masquerade to false if firewalld masquerades, or stop it: systemc
 Nothing was changed on this host."
 fi
 refuse_foreign "$SYSCTL_FILE"
+arm_revert
 found_forward=$(ip_forward)
 if [ ! -f "$BEFORE" ]; then
   record "$BEFORE" "ip_forward=$found_forward"

@@ -32,7 +32,7 @@ VLAN=yes
 FRAGMENT='/etc/macvlan-overlay/boot.d/20-vlan-ens33.10.sh'
 STATE_DIR='/var/lib/macvlan-overlay'
 REVERT_ID='vlan-ens33.10'
-FINGERPRINT='eec408595c429908'
+FINGERPRINT='c1fe31d40151452c'
 CONFIRM_WITHIN='600'
 HOST_LOCK='/run/macvlan-overlay.lock'
 HOST_LOCK_WAIT='300'
@@ -88,31 +88,6 @@ on_exit() {
   unlock_host
   exit "$exit_status"
 }
-recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
-start_revert_timer() {
-  if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
-    echo "macvlan-overlay-revert-$1" >"$REVERT_DIR/timer.unit"
-    systemd-run --quiet --unit="macvlan-overlay-revert-$1" --on-active="$2" /bin/sh "$REVERT_DIR/timer"
-  else
-    setsid sh "$REVERT_DIR/timer" </dev/null >/dev/null 2>&1 9>&- &
-    echo "$!" >"$REVERT_DIR/timer.pid"
-  fi
-}
-say() { printf '%s\n' "$*"; }
-arming=no
-arm_revert() {
-  [ "$CONFIRM_WITHIN" -gt 0 ] && [ -n "${boot_fragment_text:-}" ] && [ -f "$APPLIED" ] || return 0
-  ! recorded "$APPLIED" "$FINGERPRINT" || return 0
-  arming=yes
-  [ ! -f "$REVERT_DIR/deadline" ] || return 0
-  mkdir -p "$REVERT_DIR"
-  rm -f "$REVERTED"
-  revert_at=$(($(date +%s) + CONFIRM_WITHIN))
-  { echo REVERT_MODE=timer; printf '%s' "$boot_fragment_text"; } >"$REVERT_DIR/timer"
-  echo "$revert_at" >"$REVERT_DIR/deadline"
-  start_revert_timer "$revert_at" "$CONFIRM_WITHIN"
-  say "armed: this host reverts this update at $(date -u -d "@$revert_at" +%FT%TZ) unless pulumi up confirms it"
-}
 is_ours() {
   first_line=
   [ -f "$1" ] && { IFS= read -r first_line <"$1" || :; } && [ "$first_line" = "$MARKER" ]
@@ -139,6 +114,31 @@ guard_route_back() {
   if [ -z "$guard_best" ] || [ "${2#*/}" -ge "$guard_best_len" ]; then
     fail "$1: adding $2 would move the route back to this SSH session's client $guard_client onto $1 (now via ${guard_best_dev:-no route}, /${guard_best_len:-?}) and cut the connection; nothing was changed on $1"
   fi
+}
+recorded() { [ -f "$1" ] && grep -qxF -- "$2" "$1"; }
+start_revert_timer() {
+  if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+    echo "macvlan-overlay-revert-$1" >"$REVERT_DIR/timer.unit"
+    systemd-run --quiet --unit="macvlan-overlay-revert-$1" --on-active="$2" /bin/sh "$REVERT_DIR/timer"
+  else
+    setsid sh "$REVERT_DIR/timer" </dev/null >/dev/null 2>&1 9>&- &
+    echo "$!" >"$REVERT_DIR/timer.pid"
+  fi
+}
+say() { printf '%s\n' "$*"; }
+arming=no
+arm_revert() {
+  [ "$CONFIRM_WITHIN" -gt 0 ] && [ -n "${boot_fragment_text:-}" ] && [ -f "$APPLIED" ] || return 0
+  ! recorded "$APPLIED" "$FINGERPRINT" || return 0
+  arming=yes
+  [ ! -f "$REVERT_DIR/deadline" ] || return 0
+  mkdir -p "$REVERT_DIR"
+  rm -f "$REVERTED"
+  revert_at=$(($(date +%s) + CONFIRM_WITHIN))
+  { echo REVERT_MODE=timer; printf '%s' "$boot_fragment_text"; } >"$REVERT_DIR/timer"
+  echo "$revert_at" >"$REVERT_DIR/deadline"
+  start_revert_timer "$revert_at" "$CONFIRM_WITHIN"
+  say "armed: this host reverts this update at $(date -u -d "@$revert_at" +%FT%TZ) unless pulumi up confirms it"
 }
 dir_record() { printf '%s/created-dir%s@%s' "$STATE_DIR" "$(printf '%s' "$1" | tr / _)" "$2"; }
 quote_word() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -253,7 +253,6 @@ OWNER="vlan-$DEVICE"
 trap on_exit EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM
 lock_host
-arm_revert
 # Preflight: nothing changes on the host until these pass.
 refuse_foreign "$FILE_1"
 guard_route_back "$DEVICE" "$ADDRESS"
@@ -265,6 +264,7 @@ if link_exists "$DEVICE"; then
 else
   link_exists "$PARENT" || fail "$DEVICE: parent interface $PARENT does not exist"
 fi
+arm_revert
 if [ ! -f "$BEFORE" ]; then
   if ! link_exists "$DEVICE"; then
     record "$BEFORE" link=absent up=no
