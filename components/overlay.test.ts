@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import { devStackConfig } from "../topology/devStackConfig";
+import { devStackConfig } from "../testing/devStackConfig";
 import { FAKE_HOST_KEY, FAKE_KEY } from "../testing/stackEvaluation";
 import { MacvlanOverlay, type MacvlanOverlayArgs } from "./macvlanOverlay";
 

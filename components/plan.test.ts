@@ -3,7 +3,7 @@
 // cleanup and the diagram all read from it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { devStackConfig, topologyAfter } from "../topology/devStackConfig";
+import { devStackConfig, topologyAfter } from "../testing/devStackConfig";
 import type { Topology } from "../topology";
 import { type HostConcern, planHost, plannedFacts, removalScript, renderConcernScript } from "./plan";
 

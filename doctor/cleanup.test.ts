@@ -7,7 +7,7 @@ import { MANAGED_MARKER, renderHostShim, renderNatRouter, renderPromiscuousMode,
 import { renderBootUnit } from "../components/scripts/bootUnit";
 import { sandboxUnavailableReason, withHostSandbox, type HostSandbox } from "../testing/hostSandbox";
 import { planHost, renderConcernScript } from "../components/plan";
-import { topologyAfter } from "../topology/devStackConfig";
+import { topologyAfter } from "../testing/devStackConfig";
 import { cleanupPlan, describePlan, parseInventory, renderInventoryScript } from "./cleanup";
 
 const skip = sandboxUnavailableReason();

@@ -6,11 +6,12 @@ import * as fs from "node:fs";
 import { type DeployedResource, type Deployment, deploymentFromEvaluation } from "../testing/engine/deployment";
 import { planSteps } from "../testing/engine/model";
 import type { Evaluation } from "../testing/programHarness";
+import { VLAN20_IPVLAN } from "../testing/stackEdits";
 import { evaluateEditedDevStack, fakeProjectDir } from "../testing/stackEvaluation";
 import { caseSetFromEnv, leftOut, type CaseSet } from "./cases";
 import { DAY_TWO, scenariosToRun, type DayTwoScenario } from "./dayTwo";
 import { describeStep } from "./liveStack";
-import { HOST1_SHIM, VLAN20_IPVLAN } from "./doctorChecks";
+import { HOST1_SHIM } from "./doctorChecks";
 
 test("every day-2 scenario's config is a stack the program evaluates without error", () => {
   const cwd = fakeProjectDir();

@@ -3,6 +3,7 @@
 // again) done as `pulumi` would, and, with the state forgotten, the hosts cleaned up by their marks
 // alone. Each function is one e2e test's body (e2e/overlay.e2e.test.ts runs them).
 import assert from "node:assert/strict";
+import { VLAN20_IPVLAN } from "../testing/stackEdits";
 import { runCleanup, runDoctor, sshShell } from "../tools/doctor";
 import type { Topology } from "../topology";
 import { assertDeployedOverlay, stackVariant, summarize } from "./dayTwo";
@@ -19,8 +20,6 @@ const ALL_HOSTS = Object.keys(HOSTS) as HostName[];
 export const REAPPLY_1: [string, string][] = [["config:\n", "config:\n  macvlan-overlay:reapply: 1\n"]];
 /** host1 reaches its own VLAN 10 containers through a shim (an unused address of 172.18.0.0/24). */
 export const HOST1_SHIM: [string, string][] = [["      role: docker\n", "      role: docker\n      hostShim: { \"10\": 172.18.0.250 }\n"]];
-/** VLAN 20's networks on the ipvlan driver (L2 mode): its containers share their parent's MAC. */
-export const VLAN20_IPVLAN: [string, string][] = [["gateway: 172.19.0.1 }", "gateway: 172.19.0.1, driver: ipvlan }"]];
 
 /** The rows of one host's table that differ, as "item: found". */
 function differing(report: string, host: HostName): string[] {

@@ -1,5 +1,6 @@
 // Test code: edits of the dev stack's file (Pulumi.dev.yaml) that more than one test makes: the e2e's
-// day-two configs (e2e/dayTwo.ts), whose registrations the unit tests compare too (testing/registrationRecord.ts).
+// day-two configs (e2e/dayTwo.ts) and doctor cases (e2e/doctorChecks.ts), whose registrations the unit
+// tests compare too (testing/registrationRecord.ts), and the engine model's plans (testing/engine/model.test.ts).
 
 /** The first occurrence of `from` in the stack's text replaced by `to`. */
 export type Edit = readonly [string, string];
@@ -26,5 +27,7 @@ export const CONTAINER_CHANGES: Edit[] = [
   ["{ name: bbox20, vlan: 20", "{ name: bbox21, key: bbox20, vlan: 20"],
   ["{ name: bbox40, vlan: 20, ip: 172.19.0.4 }", "{ name: bbox40, vlan: 20, ip: 172.19.0.14 }"],
 ];
+/** VLAN 20's networks on the ipvlan driver (L2 mode): its containers share their parent's MAC. */
+export const VLAN20_IPVLAN: Edit[] = [["gateway: 172.19.0.1 }", "gateway: 172.19.0.1, driver: ipvlan }"]];
 /** host2 (10.213.70.12) on SSH port 2222. */
 export const SSH_PORT: Edit[] = [["      address: 10.213.70.12\n", "      address: 10.213.70.12\n      port: 2222\n"]];

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseTopology } from "./parse";
-import { devStackConfig, topologyAfter, VLAN_30 } from "./devStackConfig";
+import { devStackConfig, topologyAfter, VLAN_30 } from "../testing/devStackConfig";
 
 // ---- accepted configs and what they become ----
 

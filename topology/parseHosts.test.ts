@@ -1,4 +1,4 @@
-import { DOCKER_NAME, HOST_ADDRESS, HOST_NAME, IMAGE, PORT, VLAN_30, VLAN_ID, problem, testRejected, type RejectedCase } from "./devStackConfig";
+import { DOCKER_NAME, HOST_ADDRESS, HOST_NAME, IMAGE, PORT, VLAN_30, VLAN_ID, problem, testRejected, type RejectedCase } from "../testing/devStackConfig";
 
 testRejected([
   // hosts

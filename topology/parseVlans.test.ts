@@ -1,4 +1,4 @@
-import { INTERFACE_ADDRESS, INTERFACE_NAME, DOCKER_NAME, SUBNET, VLAN_30, VLAN_ID, problem, testRejected, type RejectedCase } from "./devStackConfig";
+import { INTERFACE_ADDRESS, INTERFACE_NAME, DOCKER_NAME, SUBNET, VLAN_30, VLAN_ID, problem, testRejected, type RejectedCase } from "../testing/devStackConfig";
 
 testRejected([
   // interface names

@@ -2,7 +2,7 @@
 // character of it in any message.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { devStackConfig, problemsAfter, type RawConfig } from "./devStackConfig";
+import { devStackConfig, problemsAfter, type RawConfig } from "../testing/devStackConfig";
 import { formatProblems, parseTopology } from "./parse";
 import { renderValue } from "./problems";
 

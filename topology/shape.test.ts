@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatProblems, parseTopology } from "./parse";
 
-import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, didYouMean, problem, problemsAfter, testRejected } from "./devStackConfig";
+import { KEY_FILE, KNOWN_TOP_LEVEL, PORT, VLAN_30, VLAN_ID, didYouMean, problem, problemsAfter, testRejected } from "../testing/devStackConfig";
 
 testRejected([
   // unknown keys, at every level

@@ -1,7 +1,7 @@
 // The keys that say how hosts are reached: pinned host keys and a bastion.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { problem, testRejected, topologyAfter } from "./devStackConfig";
+import { problem, testRejected, topologyAfter } from "../testing/devStackConfig";
 
 const ED = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBlRcz5oO0bMgCHg0yJ6fEQqTI0y5d8ePGsaGqkKlWm8";
 const KEY_LINE = 'must be an OpenSSH public key line like "ssh-ed25519 AAAAC3Nza..." (the host\'s /etc/ssh/ssh_host_ed25519_key.pub)';

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
+import { ADDRESS, MASQUERADE_OFF } from "../stackEdits";
 import { DEV_STACK, evaluate, evaluateEditedDevStack, fakeProjectDir, PROJECT_ROOT } from "../stackEvaluation";
 import { type Deployment, deploymentFromEvaluation } from "./deployment";
 import { changes, planSteps, StepGenerator, type Step } from "./model";
@@ -29,9 +30,7 @@ describe("the engine model on the dev stack", () => {
   });
 
   test("a host's VLAN address change updates only that link command in place; the checks re-run", () => {
-    const next = deploymentFromEvaluation(
-      evaluateEditedDevStack(cwd, [['{ "10": 192.168.22.10/24', '{ "10": 192.168.22.20/24']]),
-    );
+    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, ADDRESS));
     const steps = changes(planSteps(deployed, next));
     assert.deepEqual(summary(notChecks(steps)), ["update host1/vlan10/link/ens33.10 runs create"]);
     assert.deepEqual(summary(steps.filter((s) => CHECKS.has(nameOf(s.urn)))).sort(), [
@@ -43,7 +42,7 @@ describe("the engine model on the dev stack", () => {
   });
 
   test("masquerade off updates only the router's rules in place", () => {
-    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, [["router: { masquerade: true }", "router: { masquerade: false }"]]));
+    const next = deploymentFromEvaluation(evaluateEditedDevStack(cwd, MASQUERADE_OFF));
     assert.deepEqual(summary(notChecks(changes(planSteps(deployed, next)))), ["update router/nat/rules runs create"]);
   });
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { problem, problemsAfter, ruleProblems, VLAN_30 } from "../devStackConfig";
+import { problem, problemsAfter, ruleProblems, VLAN_30 } from "../../testing/devStackConfig";
 import { hostAddressOnOneVlan, subnetNotSpecial, vlanAddressUsable } from "./addresses";
 
 const SPECIAL_SUBNETS: ReadonlyArray<readonly [string, string]> = [

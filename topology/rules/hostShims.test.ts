@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { problem, problemsAfter, ruleProblems, topologyAfter, VLAN_30 } from "../devStackConfig";
+import { problem, problemsAfter, ruleProblems, topologyAfter, VLAN_30 } from "../../testing/devStackConfig";
 import { hostShimUsable } from "./hostShims";
 
 test("a shim on host1's vlan 10 becomes mvo-shim10 on ens33.10 with a route to each of host1's containers there", () => {

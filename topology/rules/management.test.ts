@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { problem, problemsAfter, ruleProblems, VLAN_30 } from "../devStackConfig";
+import { problem, problemsAfter, ruleProblems, VLAN_30 } from "../../testing/devStackConfig";
 import { managementAddressesOutsideVlans } from "./management";
 
 const CUTS = "the route it adds would take SSH to that host off its management network";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { problem, problemsAfter, ruleProblems, topologyAfter } from "../devStackConfig";
+import { problem, problemsAfter, ruleProblems, topologyAfter } from "../../testing/devStackConfig";
 import { containerNameLength, networkNameAllowed, passthruOnePerParent, trunkNameAllowed } from "./names";
 
 test("containerNameLength: a one-character container name or key is refused, two characters pass", () => {

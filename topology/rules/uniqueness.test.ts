@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { problem, problemsAfter, ruleProblems, topologyAfter } from "../devStackConfig";
+import { problem, problemsAfter, ruleProblems, topologyAfter } from "../../testing/devStackConfig";
 import { containerKeysUnique, hostAddressNotContainerIp } from "./uniqueness";
 
 test("hostAddressNotContainerIp: a host address that is a container's ip on another vlan names the container", () => {

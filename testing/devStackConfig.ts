@@ -1,11 +1,11 @@
 // Test code: the dev stack's config as parseTopology receives it, and ways to bend it and read the result.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatProblems, parseTopology } from "./parse";
-import { Findings } from "./problems";
-import type { Rule } from "./rules";
-import { shapeConfig } from "./shape";
-import type { ConfigProblem, Topology } from "./types";
+import { formatProblems, parseTopology } from "../topology/parse";
+import { Findings } from "../topology/problems";
+import type { Rule } from "../topology/rules";
+import { shapeConfig } from "../topology/shape";
+import type { ConfigProblem, Topology } from "../topology/types";
 
 // The raw config is loosely typed on purpose: each case bends it into something wrong.
 export type RawConfig = Record<string, any>;
