@@ -59,14 +59,14 @@ export interface ScriptSpec {
  * inside double quotes stay): what is left is what the shell runs as words. Newlines are kept.
  */
 export function codeOnly(text: string): string {
-  let out = "";
+  const out: string[] = [];
   // "c" code, "p" a parenthesis in code, "b" ${...}, "s" single quotes, "d" double quotes; $( opens "c".
   const stack: string[] = ["c"];
   const keep = (s: string) => {
-    out += s;
+    out.push(s);
   };
   const blank = (s: string) => {
-    out += s.replace(/[^\n]/g, " ");
+    for (let k = 0; k < s.length; k++) out.push(s[k] === "\n" ? "\n" : " ");
   };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
@@ -106,12 +106,31 @@ export function codeOnly(text: string): string {
       keep(ch);
     }
   }
-  return out;
+  return out.join("");
 }
 
 /** Whether shell text runs `name`: as a command, a trap, an undo_push argument or a journal entry. */
 export function callsFunction(code: string, name: string): boolean {
-  return new RegExp(`(^|[\\s;&|!({\`=])${name}(?=$|[\\s;&|)])`, "m").test(code);
+  let pattern = callPatterns.get(name);
+  if (pattern === undefined) {
+    pattern = new RegExp(`(^|[\\s;&|!({\`=])${name}(?=$|[\\s;&|)])`, "m");
+    callPatterns.set(name, pattern);
+  }
+  return pattern.test(code);
+}
+
+/** The compiled pattern of each name callsFunction was asked about (names are few; scripts are many). */
+const callPatterns = new Map<string, RegExp>();
+
+/** A function's text as codeOnly leaves it: computed once, as the same functions go into many scripts. */
+const functionCodes = new WeakMap<ShellFunction, string>();
+function functionCode(fn: ShellFunction): string {
+  let code = functionCodes.get(fn);
+  if (code === undefined) {
+    code = codeOnly(fn.text.join("\n"));
+    functionCodes.set(fn, code);
+  }
+  return code;
 }
 
 /** The names of the functions shell text defines, in order. */
@@ -135,8 +154,7 @@ export function functionClosure(uses: readonly ShellFunction[], replacing: reado
   return ordered;
 }
 
-function checkCalls(where: string, text: string, declared: readonly ShellFunction[], included: ReadonlySet<string>): void {
-  const code = codeOnly(text);
+function checkCalls(where: string, code: string, declared: readonly ShellFunction[], included: ReadonlySet<string>): void {
   for (const fn of declared) {
     if (!callsFunction(code, fn.name)) throw new Error(`${where} declares ${fn.name} but never calls it`);
   }
@@ -182,11 +200,12 @@ export function scriptStart(title: string, comments: readonly string[] = [], cha
 export function buildScript(spec: ScriptSpec): string {
   const functions = functionClosure(spec.uses, spec.replacing);
   const included = new Set(functions.map((fn) => fn.name));
-  checkCalls("the body", spec.body.join("\n"), spec.uses, included);
+  const bodyCode = codeOnly(spec.body.join("\n"));
+  checkCalls("the body", bodyCode, spec.uses, included);
   for (const fn of functions) {
-    checkCalls(fn.name, fn.text.join("\n"), fn.calls, included);
-    const callers = [spec.body.join("\n"), ...functions.filter((other) => other !== fn).map((other) => other.text.join("\n"))];
-    if (!callers.some((text) => callsFunction(codeOnly(text), fn.name))) throw new Error(`${fn.name} is included but never called`);
+    checkCalls(fn.name, functionCode(fn), fn.calls, included);
+    const called = callsFunction(bodyCode, fn.name) || functions.some((other) => other !== fn && callsFunction(functionCode(other), fn.name));
+    if (!called) throw new Error(`${fn.name} is included but never called`);
   }
   return joinScript([
     ...scriptStart(spec.title, spec.comments, spec.changesHost ?? true, spec.fragment !== true),
