@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { evaluateProgram } from "./programHarness";
-import { ADDRESS, CONTAINER_CHANGES, MASQUERADE_OFF, SSH_PORT, VLAN_30_ADDED, VLAN20_IPVLAN } from "./stackEdits";
+import { ADDRESS, CONTAINER_CHANGES, MASQUERADE_OFF, SSH_PORT, VLAN_20_TO_30, VLAN_30_ADDED, VLAN20_IPVLAN } from "./stackEdits";
 import { DEV_STACK, fakeProjectDir, PROJECT_ROOT } from "./stackEvaluation";
 
 /** One custom resource as the engine sees its registration. */
@@ -45,14 +45,6 @@ export interface StackVariant {
 }
 
 const HOST1_SHIM: Edit[] = [[/(      role: docker\n      vlanAddresses: \{ "10": 192\.168\.22\.10\/24[^\n]*\n)/, '$1      hostShim: { "10": 172.18.0.250, "20": 172.19.0.250 }\n']];
-const VLAN_20_TO_30: Edit[] = [
-  ["{ id: 20, network: mac-net20", "{ id: 30, network: mac-net20"],
-  [/"20": 192\.168\.23\.10\/24/, '"30": 192.168.23.10/24'],
-  [/"20": 192\.168\.23\.11\/24/, '"30": 192.168.23.11/24'],
-  [/"20": 172\.19\.0\.1\/24/, '"30": 172.19.0.1/24'],
-  ["{ name: bbox20, vlan: 20", "{ name: bbox20, vlan: 30"],
-  ["{ name: bbox40, vlan: 20", "{ name: bbox40, vlan: 30"],
-];
 const TWO_MORE_DOCKER_HOSTS: Edit[] = [
   [
     "    - name: router\n",

@@ -21,6 +21,15 @@ export const VLAN_30_ADDED: Edit[] = [
   ["        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n", "        - { name: bbox20, vlan: 20, ip: 172.19.0.3 }\n        - { name: bbox70, vlan: 30, ip: 172.20.0.2 }\n"],
   ["        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n", "        - { name: bbox40, vlan: 20, ip: 172.19.0.4 }\n        - { name: bbox80, vlan: 30, ip: 172.20.0.3 }\n"],
 ];
+/** VLAN 20 becomes VLAN 30: the same network, addresses and containers on another 802.1Q id. */
+export const VLAN_20_TO_30: Edit[] = [
+  ["{ id: 20, network: mac-net20", "{ id: 30, network: mac-net20"],
+  ['"20": 192.168.23.10/24', '"30": 192.168.23.10/24'],
+  ['"20": 192.168.23.11/24', '"30": 192.168.23.11/24'],
+  ['"20": 172.19.0.1/24', '"30": 172.19.0.1/24'],
+  ["{ name: bbox20, vlan: 20", "{ name: bbox20, vlan: 30"],
+  ["{ name: bbox40, vlan: 20", "{ name: bbox40, vlan: 30"],
+];
 /** A container added (bbox50), one renamed keeping its key (bbox20), one moved to another IP (bbox40). */
 export const CONTAINER_CHANGES: Edit[] = [
   ["        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n", "        - { name: bbox10, vlan: 10, ip: 172.18.0.2 }\n        - { name: bbox50, vlan: 10, ip: 172.18.0.6 }\n"],

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
-import { ADDRESS, MASQUERADE_OFF } from "../stackEdits";
+import { ADDRESS, MASQUERADE_OFF, VLAN_20_TO_30 } from "../stackEdits";
 import { DEV_STACK, evaluate, evaluateEditedDevStack, fakeProjectDir, PROJECT_ROOT } from "../stackEvaluation";
 import { type Deployment, deploymentFromEvaluation } from "./deployment";
 import { changes, planSteps, StepGenerator, type Step } from "./model";
@@ -59,14 +59,7 @@ describe("the engine model on the dev stack", () => {
 
   test("a VLAN id change: the new link first, then the network and its containers replaced (deleted first, in order), the old link last", () => {
     const next = deploymentFromEvaluation(
-      evaluateEditedDevStack(cwd, [
-        ["{ id: 20, network: mac-net20", "{ id: 30, network: mac-net20"],
-        [/"20": 192\.168\.23\.10\/24/, '"30": 192.168.23.10/24'],
-        [/"20": 192\.168\.23\.11\/24/, '"30": 192.168.23.11/24'],
-        [/"20": 172\.19\.0\.1\/24/, '"30": 172.19.0.1/24'],
-        ["{ name: bbox20, vlan: 20", "{ name: bbox20, vlan: 30"],
-        ["{ name: bbox40, vlan: 20", "{ name: bbox40, vlan: 30"],
-      ]),
+      evaluateEditedDevStack(cwd, VLAN_20_TO_30),
     );
     const steps = summary(notChecks(changes(planSteps(deployed, next))));
     assert.deepEqual([...steps].sort(), [
