@@ -12,8 +12,9 @@ export interface Upgrade {
 }
 
 export const UPGRADES: readonly Upgrade[] = [
-  // New since 593ec9a: the read-only checks and each host's boot unit (created beside what runs).
-  { commit: "593ec9a", what: "before stable identities", newSince: /check[-/]ping|docker-engine|^create \S+\/boot\/unit / },
-  // The last program before one plan of what a host holds and the script builder: the same resources.
-  { commit: "ea7be6b", what: "before the per-host plan and the script builder", newSince: /(?!)/ },
+  // New since 593ec9a: the read-only checks, each host's boot unit (created beside what runs) and its Confirm.
+  { commit: "593ec9a", what: "before stable identities", newSince: /check[-/]ping|docker-engine|^create \S+\/(boot\/unit|confirm) / },
+  // The last program before one plan of what a host holds and the script builder: the same resources
+  // but each host's Confirm (commit confirmed), which changes nothing it has not armed.
+  { commit: "ea7be6b", what: "before the per-host plan and the script builder", newSince: /^create \S+\/confirm / },
 ];
